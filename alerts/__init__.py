@@ -1,0 +1,1 @@
+"""Alerts: detector signals tied to loan delinquency; lifecycle, dedup and evidence."""

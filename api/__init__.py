@@ -1,0 +1,1 @@
+"""The collectors' HTTP API."""

@@ -1,0 +1,1 @@
+"""The domain model shared by every room: ids, vocabulary, positions, devices and loans."""

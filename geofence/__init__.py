@@ -1,0 +1,1 @@
+"""Geofences: accuracy-aware fence membership, the fence index, stay points and home."""

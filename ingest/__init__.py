@@ -1,0 +1,1 @@
+"""Ingest: MQTT tracker messages decoded, validated, quarantined or stored, acknowledged after commit."""

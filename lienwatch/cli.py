@@ -1,0 +1,120 @@
+"""The `lienwatch` command: one typer app, a sub-app per room."""
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lienwatch.settings import Settings
+from storage import maintenance, migrate
+from storage.database import connect
+from storage.errors import StorageError
+
+app = typer.Typer(help="lienwatch: collateral GPS monitoring for car-loan lenders.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema and maintenance.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+console = Console()
+
+
+@app.callback()
+def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DEBUG level.")) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@contextlib.contextmanager
+def database_url(settings: Settings) -> Iterator[str]:
+    """The configured database URL, or an embedded PostgreSQL's while the block runs."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    from lienwatch.embedded import start_postgres
+
+    server = start_postgres(settings.data_dir)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(code=1)
+
+
+@db_app.command("migrate")
+def db_migrate() -> None:
+    """Apply pending migrations (idempotent: a second run applies nothing and says so)."""
+    settings = Settings()
+    try:
+        with database_url(settings) as url, connect(url, autocommit=True) as conn:
+            applied = migrate.migrate(conn, timescale=settings.timescale)
+            layout = migrate.current_layout(conn)
+            if layout == "native":
+                maintenance.maintain(
+                    conn,
+                    today=datetime.now(UTC).date(),
+                    retention_days=settings.retention_days,
+                    ahead_days=settings.partitions_ahead_days,
+                    compress_after_days=settings.compress_after_days,
+                )
+            elif layout == "timescale" and applied:
+                maintenance.apply_timescale_policies(
+                    conn,
+                    retention_days=settings.retention_days,
+                    compress_after_days=settings.compress_after_days,
+                )
+    except StorageError as exc:
+        raise _fail(exc) from exc
+    if applied:
+        for name in applied:
+            console.print(f"applied {name}")
+        console.print(f"{len(applied)} migration(s) applied; positions layout: {layout}")
+    else:
+        console.print(f"database is up to date; nothing to apply (positions layout: {layout})")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show applied and pending migrations and the positions layout."""
+    settings = Settings()
+    try:
+        with database_url(settings) as url, connect(url, autocommit=True) as conn:
+            state = migrate.status(conn)
+    except StorageError as exc:
+        raise _fail(exc) from exc
+    table = Table("version", "name", "layout")
+    for version, name, layout in state.applied:
+        table.add_row(version, name, layout or "")
+    console.print(table)
+    console.print(f"pending: {', '.join(state.pending) if state.pending else 'none'}")
+    console.print(f"positions layout: {state.layout or 'not created'}")
+    console.print(f"timescaledb: {state.timescale_version or 'absent'}")
+
+
+@db_app.command("maintain")
+def db_maintain() -> None:
+    """Create day partitions ahead and drop expired ones (or refresh TimescaleDB policies)."""
+    settings = Settings()
+    try:
+        with database_url(settings) as url, connect(url, autocommit=True) as conn:
+            report = maintenance.maintain(
+                conn,
+                today=datetime.now(UTC).date(),
+                retention_days=settings.retention_days,
+                ahead_days=settings.partitions_ahead_days,
+                compress_after_days=settings.compress_after_days,
+            )
+    except StorageError as exc:
+        raise _fail(exc) from exc
+    console.print(
+        f"layout {report.layout}: created {len(report.created)} partition(s), "
+        f"dropped {len(report.dropped)} expired"
+    )

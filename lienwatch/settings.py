@@ -1,0 +1,39 @@
+"""Every setting lienwatch reads, from LIENWATCH_* environment variables, in one place."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Built once at the composition root (CLI command or app lifespan) and passed down."""
+
+    model_config = SettingsConfigDict(env_prefix="LIENWATCH_", extra="ignore")
+
+    # Unset means: start the embedded PostgreSQL / MQTT broker under data_dir (demo mode).
+    database_url: str | None = None
+    mqtt_url: str | None = None
+    data_dir: Path = Path("var")
+
+    # Storage
+    timescale: Literal["auto", "on", "off"] = "auto"
+    retention_days: int = Field(180, ge=1)
+    partitions_ahead_days: int = Field(7, ge=1)
+    compress_after_days: int = Field(7, ge=1)
+
+    # Ingest
+    mqtt_client_id: str = "lienwatch-ingest"
+    mqtt_protocol: Literal["5", "3.1.1"] = "5"
+    mqtt_share_group: str | None = None
+    mqtt_receive_maximum: int = Field(20000, ge=1, le=65535)
+    batch_size: int = Field(5000, ge=1)
+    flush_ms: int = Field(200, ge=1)
+    queue_max: int = Field(20000, ge=1)
+    max_payload_bytes: int = Field(65536, ge=256)
+    future_tolerance_s: int = Field(600, ge=0)
+    metrics_port: int = Field(9108, ge=0, le=65535)
+
+    # Local time for overnight stays, active hours and the like.
+    timezone: str = "Asia/Shanghai"

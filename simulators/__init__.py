@@ -1,0 +1,1 @@
+"""Simulated trackers: a seeded fleet with labelled risk scenarios."""

@@ -1,0 +1,1 @@
+"""Storage: connections, ordered migrations, the positions layout and every SQL statement."""
