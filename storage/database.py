@@ -20,8 +20,6 @@ def connect(url: str, *, autocommit: bool = False) -> Connection:
 async def connect_async(url: str, *, autocommit: bool = False) -> AsyncConnection:
     """An asyncio connection, with connection errors translated."""
     try:
-        return await psycopg.AsyncConnection.connect(
-            url, autocommit=autocommit, application_name="lienwatch"
-        )
+        return await psycopg.AsyncConnection.connect(url, autocommit=autocommit, application_name="lienwatch")
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc

@@ -83,9 +83,7 @@ def maintain(
     if layout is None:
         raise RuntimeError("positions do not exist yet: run `lienwatch db migrate` first")
     if layout == "timescale":
-        apply_timescale_policies(
-            conn, retention_days=retention_days, compress_after_days=compress_after_days
-        )
+        apply_timescale_policies(conn, retention_days=retention_days, compress_after_days=compress_after_days)
         return MaintenanceReport(layout, [], [])
     have = existing_days(conn)
     wanted = {today + timedelta(days=n) for n in range(ahead_days + 1)}

@@ -103,7 +103,7 @@ def current_layout(conn: Connection) -> Layout | None:
     row = conn.execute(
         "SELECT layout FROM schema_migrations WHERE layout IS NOT NULL ORDER BY version LIMIT 1"
     ).fetchone()
-    return row[0] if row else None  # type: ignore[no-any-return]
+    return row[0] if row else None
 
 
 def migrate(conn: Connection, *, timescale: TimescaleMode = "auto") -> list[str]:
