@@ -125,3 +125,4 @@ class RejectReason(StrEnum):
     DEVICE_MISMATCH = "device_mismatch"
     UNKNOWN_DEVICE = "unknown_device"
     EMPTY = "empty"  # an empty array
+    STORE_ERROR = "store_error"  # the database refused the row itself (not an outage)

@@ -1,14 +1,14 @@
 """The `lienwatch` command: one typer app, a sub-app per room."""
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from ingest import cli as ingest_cli
+from lienwatch.services import database_url
 from lienwatch.settings import Settings
 from storage import maintenance, migrate
 from storage.database import connect
@@ -17,6 +17,9 @@ from storage.errors import StorageError
 app = typer.Typer(help="lienwatch: collateral GPS monitoring for car-loan lenders.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema and maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.command("ingest")(ingest_cli.ingest)
+app.add_typer(ingest_cli.devices_app, name="devices")
+app.add_typer(ingest_cli.quarantine_app, name="quarantine")
 
 console = Console()
 
@@ -27,21 +30,6 @@ def _main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log at DE
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-
-
-@contextlib.contextmanager
-def database_url(settings: Settings) -> Iterator[str]:
-    """The configured database URL, or an embedded PostgreSQL's while the block runs."""
-    if settings.database_url:
-        yield settings.database_url
-        return
-    from lienwatch.embedded import start_postgres
-
-    server = start_postgres(settings.data_dir)
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -115,6 +103,5 @@ def db_maintain() -> None:
     except StorageError as exc:
         raise _fail(exc) from exc
     console.print(
-        f"layout {report.layout}: created {len(report.created)} partition(s), "
-        f"dropped {len(report.dropped)} expired"
+        f"layout {report.layout}: created {len(report.created)} partition(s), dropped {len(report.dropped)} expired"
     )

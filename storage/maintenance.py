@@ -51,9 +51,7 @@ def create_days(conn: Connection, days: Iterable[date]) -> list[date]:
     created: list[date] = []
     for day in sorted(set(days)):
         start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        statement = sql.SQL(
-            "CREATE TABLE IF NOT EXISTS {} PARTITION OF positions FOR VALUES FROM ({}) TO ({})"
-        ).format(
+        statement = sql.SQL("CREATE TABLE IF NOT EXISTS {} PARTITION OF positions FOR VALUES FROM ({}) TO ({})").format(
             sql.Identifier(partition_name(day)),
             sql.Literal(start),
             sql.Literal(start + timedelta(days=1)),
@@ -103,9 +101,7 @@ def apply_timescale_policies(conn: Connection, *, retention_days: int, compress_
     """Set compression, retention and aggregate-refresh policies to the configured intervals."""
     # remove + add makes a changed setting take effect; both are cheap catalogue updates.
     conn.execute("SELECT remove_compression_policy('positions', if_exists => true)")
-    conn.execute(
-        "SELECT add_compression_policy('positions', make_interval(days => %s))", (compress_after_days,)
-    )
+    conn.execute("SELECT add_compression_policy('positions', make_interval(days => %s))", (compress_after_days,))
     conn.execute("SELECT remove_retention_policy('positions', if_exists => true)")
     conn.execute("SELECT add_retention_policy('positions', make_interval(days => %s))", (retention_days,))
     conn.execute("SELECT remove_continuous_aggregate_policy('positions_5min', if_not_exists => true)")

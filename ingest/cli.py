@@ -1,0 +1,140 @@
+"""Command-line entry points of the ingest room: ingest, devices, quarantine."""
+
+import csv
+import signal
+import threading
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from domain.assets import Device, Vehicle
+from ingest import replay as replay_mod
+from ingest import runner
+from ingest.devices import CSV_FIELDS, DeviceRowError, parse_row, parse_rows
+from ingest.link import LinkError
+from ingest.store import BatchStore
+from lienwatch.services import database_url, mqtt_url
+from lienwatch.settings import Settings
+from storage import quarantine, registry
+from storage.database import connect
+from storage.errors import StorageError
+
+console = Console()
+devices_app = typer.Typer(help="Register trackers before they report.", no_args_is_help=True)
+quarantine_app = typer.Typer(help="Inspect and replay refused messages.", no_args_is_help=True)
+
+
+def ingest(
+    share_group: str = typer.Option(None, help="Join this MQTT 5 shared-subscription group ($share/GROUP/...)."),
+    client_id: str = typer.Option(None, help="MQTT client id (fixed, for the persistent session)."),
+) -> None:
+    """Subscribe to tracker positions and store them, acknowledging each message after commit."""
+    settings = Settings()
+    if share_group:
+        settings.mqtt_share_group = share_group
+    if client_id:
+        settings.mqtt_client_id = client_id
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        with database_url(settings) as db, mqtt_url(settings) as broker:
+            process = runner.build(settings, database_url=db, mqtt_url=broker)
+            console.print(f"ingesting from {broker} as {settings.mqtt_client_id!r}")
+            runner.run(process, stop, metrics_port=settings.metrics_port)
+    except (LinkError, StorageError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+
+
+def _save(settings: Settings, devices: list[Device]) -> None:
+    with database_url(settings) as db, connect(db, autocommit=True) as conn, conn.transaction():
+        vins = {d.vin for d in devices if d.vin}
+        registry.upsert_vehicles(conn, [Vehicle(vin) for vin in sorted(vins)])
+        registry.register_devices(conn, devices)
+
+
+@devices_app.command("register")
+def register(
+    device_id: str = typer.Argument(..., help="The id the tracker publishes under trackers/{id}/position."),
+    kind: str = typer.Option(..., help="wired or wireless."),
+    vin: str = typer.Option(None, help="VIN of the vehicle carrying it."),
+    interval: int = typer.Option(None, help="Expected report interval in seconds (schedule for wireless)."),
+) -> None:
+    """Register (or update) one device."""
+    row: dict[str, str | None] = {"device_id": device_id, "kind": kind, "vin": vin}
+    row["scheduled_interval_s" if kind == "wireless" else "moving_interval_s"] = str(interval) if interval else None
+    try:
+        device = parse_row(row)
+    except DeviceRowError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    _save(Settings(), [device])
+    console.print(f"registered {device.device_id} ({device.kind.value})")
+
+
+@devices_app.command("import")
+def import_csv(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV with a header row."),
+) -> None:
+    """Register devices from a CSV; columns as in `ingest.devices.CSV_FIELDS`, bad rows named by line."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"device_id", "kind"} - set(reader.fieldnames or [])
+        if missing:
+            console.print(
+                f"[red]error:[/red] header lacks {', '.join(sorted(missing))}; expected {','.join(CSV_FIELDS)}"
+            )
+            raise typer.Exit(2)
+        good, problems = parse_rows(reader)
+    if good:
+        _save(Settings(), good)
+    for problem in problems:
+        console.print(f"line {problem.line}: {problem.error}")
+    console.print(f"imported {len(good)} device(s); {len(problems)} bad row(s) skipped")
+    if problems:
+        raise typer.Exit(1)
+
+
+@quarantine_app.command("list")
+def list_entries(
+    reason: str = typer.Option(None, help="Only this reason code."),
+    limit: int = typer.Option(20, help="How many entries to show."),
+) -> None:
+    """Counts by reason, then the oldest pending entries."""
+    with database_url(Settings()) as db, connect(db, autocommit=True) as conn:
+        summary = quarantine.counts(conn)
+        entries = quarantine.pending(conn, reason=reason, limit=limit)
+    table = Table("reason", "pending", "replayed", title="quarantine")
+    for r, pending, done in summary:
+        table.add_row(r, str(pending), str(done))
+    console.print(table)
+    detail = Table("id", "received", "topic", "reason", "detail")
+    for e in entries:
+        detail.add_row(
+            str(e.quarantine_id),
+            f"{e.received_at:%Y-%m-%d %H:%M:%S}",
+            e.topic,
+            e.reason,
+            (e.detail or "")[:80],
+        )
+    console.print(detail)
+
+
+@quarantine_app.command("replay")
+def replay(
+    reason: str = typer.Option(None, help="Only entries of this reason, e.g. unknown_device."),
+) -> None:
+    """Re-decode pending entries and store the ones that now pass (e.g. device since registered)."""
+    settings = Settings()
+    with database_url(settings) as db, connect(db, autocommit=True) as conn:
+        store = BatchStore(db)
+        try:
+            report = replay_mod.replay(conn, store, runner.limits_from(settings), reason=reason)
+        finally:
+            store.close()
+    console.print(f"replayed {report.replayed} message(s), {report.positions_stored} new position(s)")
+    for r, n in sorted(report.still_refused.items()):
+        console.print(f"still refused: {r} x {n}")

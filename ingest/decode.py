@@ -1,0 +1,260 @@
+"""Decoding and validating tracker payloads against the wire contract (DESIGN.md).
+
+Pure: bytes in, accepted Positions and Rejects out; the receive time and limits are arguments.
+A message is one JSON object or an array of them (devices upload buffered fixes in one
+message). Each fix of an array stands alone: good fixes are accepted, each bad one becomes
+a Reject carrying its own bytes, so nothing is lost and nothing valid is held back.
+"""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from domain.ids import DeviceId
+from domain.position import Position
+from domain.vocabulary import RejectReason
+from ingest.topics import TopicError, TrackerTopic, parse_topic
+
+_SOURCES = frozenset({"gps", "lbs", "wifi"})
+_KNOWN = frozenset(
+    {
+        "ts",
+        "lat",
+        "lon",
+        "accuracy_m",
+        "speed_kmh",
+        "heading",
+        "ignition",
+        "source",
+        "battery_pct",
+        "power_v",
+        "alarms",
+        "seq",
+        "device_id",
+    }
+)
+# OwnTracks location fields -> ours (https://owntracks.org/booklet/tech/json/)
+_OWNTRACKS = {"tst": "ts", "acc": "accuracy_m", "vel": "speed_kmh", "cog": "heading", "batt": "battery_pct"}
+_OWNTRACKS_DROP = frozenset({"_type", "tid", "t", "conn", "topic"})
+# Optional numeric fields and their allowed closed ranges.
+_RANGES: dict[str, tuple[float, float]] = {
+    "accuracy_m": (0.0, 1_000_000.0),
+    "speed_kmh": (0.0, 1_000.0),
+    "heading": (0.0, 360.0),
+    "battery_pct": (0.0, 100.0),
+    "power_v": (0.0, 100.0),
+}
+_MAX_EPOCH = 4_102_444_800  # 2100-01-01: larger numbers are milliseconds or garbage
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_payload_bytes: int = 65536
+    future_tolerance: timedelta = timedelta(minutes=10)  # Traccar's filter.future is 1 day: too lax
+    retention: timedelta = timedelta(days=180)
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    reason: RejectReason
+    detail: str
+    payload: bytes  # the whole message, or the one bad fix of an array
+    device_id: DeviceId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    device_id: DeviceId | None
+    positions: list[Position]
+    rejects: list[Reject]
+
+
+class FixError(ValueError):
+    """One fix broke the contract; reason and the field it names."""
+
+    def __init__(self, reason: RejectReason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+def decode(topic: str, payload: bytes, received_at: datetime, limits: Limits) -> Decoded:
+    """Decode one MQTT message into accepted positions and quarantinable rejects."""
+    try:
+        where = parse_topic(topic)
+    except TopicError as exc:
+        return Decoded(None, [], [Reject(RejectReason.BAD_TOPIC, str(exc), payload)])
+    device = where.device_id
+    if len(payload) > limits.max_payload_bytes:
+        detail = f"payload: {len(payload)} bytes exceeds the {limits.max_payload_bytes}-byte limit"
+        return Decoded(device, [], [Reject(RejectReason.TOO_LARGE, detail, payload, device)])
+    try:
+        body = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        return Decoded(device, [], [Reject(RejectReason.BAD_JSON, f"payload: not JSON ({exc})", payload, device)])
+    if isinstance(body, dict):
+        try:
+            return Decoded(device, [_fix(body, where, received_at, limits)], [])
+        except FixError as exc:
+            return Decoded(device, [], [Reject(exc.reason, exc.detail, payload, device)])
+    if not isinstance(body, list):
+        detail = f"payload: expected a JSON object or array, got {type(body).__name__}"
+        return Decoded(device, [], [Reject(RejectReason.BAD_SHAPE, detail, payload, device)])
+    if not body:
+        return Decoded(device, [], [Reject(RejectReason.EMPTY, "payload: empty array", payload, device)])
+    positions: list[Position] = []
+    rejects: list[Reject] = []
+    for index, item in enumerate(body):
+        try:
+            if not isinstance(item, dict):
+                raise FixError(RejectReason.BAD_SHAPE, f"expected an object, got {type(item).__name__}")
+            positions.append(_fix(item, where, received_at, limits))
+        except FixError as exc:
+            detail = f"[{index}] {exc.detail}"
+            rejects.append(Reject(exc.reason, detail, orjson.dumps(item), device))
+    return Decoded(device, positions, rejects)
+
+
+def _fix(raw: Mapping[str, Any], where: TrackerTopic, received_at: datetime, limits: Limits) -> Position:
+    if where.dialect == "owntracks":
+        raw = _from_owntracks(raw)
+    claimed = raw.get("device_id")
+    if claimed is not None and claimed != where.device_id:
+        raise FixError(
+            RejectReason.DEVICE_MISMATCH,
+            f"device_id: {claimed!r} does not match topic device {where.device_id!r}",
+        )
+    ts = _timestamp(raw)
+    if ts - received_at > limits.future_tolerance:
+        raise FixError(
+            RejectReason.FUTURE_FIX,
+            f"ts: {ts.isoformat()} is ahead of receive time {received_at.isoformat()}",
+        )
+    if received_at - ts > limits.retention:
+        raise FixError(RejectReason.EXPIRED_FIX, f"ts: {ts.isoformat()} is older than the retention period")
+    lat = _coordinate(raw, "lat", 90.0)
+    lon = _coordinate(raw, "lon", 180.0)
+    if lat == 0.0 and lon == 0.0:
+        raise FixError(RejectReason.ZERO_POSITION, "lat, lon: (0, 0) is a tracker with no fix")
+    numbers = {name: _optional_number(raw, name, bounds) for name, bounds in _RANGES.items()}
+    extra = {k: v for k, v in raw.items() if k not in _KNOWN}
+    return Position(
+        device_id=where.device_id,
+        ts=ts,
+        lat=lat,
+        lon=lon,
+        received_at=received_at,
+        accuracy_m=numbers["accuracy_m"],
+        speed_kmh=numbers["speed_kmh"],
+        heading=numbers["heading"],
+        ignition=_optional_bool(raw, "ignition"),
+        source=_source(raw),
+        battery_pct=numbers["battery_pct"],
+        power_v=numbers["power_v"],
+        alarms=_alarms(raw),
+        seq=_seq(raw),
+        extra=extra or None,
+    )
+
+
+def _from_owntracks(raw: Mapping[str, Any]) -> dict[str, Any]:
+    kind = raw.get("_type")
+    if kind != "location":
+        raise FixError(RejectReason.BAD_SHAPE, f"_type: {kind!r} is not an OwnTracks location")
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in _OWNTRACKS_DROP:
+            continue
+        out[_OWNTRACKS.get(key, key)] = value
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _timestamp(raw: Mapping[str, Any]) -> datetime:
+    value = raw.get("ts")
+    if value is None:
+        raise FixError(RejectReason.MISSING_FIELD, "ts: required")
+    if _is_number(value):
+        if not math.isfinite(value) or value <= 0 or value > _MAX_EPOCH:
+            raise FixError(RejectReason.OUT_OF_RANGE, f"ts: epoch seconds {value!r} out of range")
+        return datetime.fromtimestamp(value, UTC)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise FixError(RejectReason.BAD_TYPE, f"ts: {value[:40]!r} is not RFC 3339") from exc
+        if parsed.tzinfo is None:
+            raise FixError(RejectReason.BAD_TYPE, f"ts: {value[:40]!r} has no UTC offset (RFC 3339 needs one)")
+        return parsed.astimezone(UTC)
+    raise FixError(RejectReason.BAD_TYPE, f"ts: expected RFC 3339 string or epoch seconds, got {type(value).__name__}")
+
+
+def _coordinate(raw: Mapping[str, Any], name: str, bound: float) -> float:
+    value = raw.get(name)
+    if value is None:
+        raise FixError(RejectReason.MISSING_FIELD, f"{name}: required")
+    if not _is_number(value):
+        raise FixError(RejectReason.BAD_TYPE, f"{name}: expected a number, got {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise FixError(RejectReason.BAD_TYPE, f"{name}: not a finite number")
+    if not -bound <= number <= bound:
+        raise FixError(RejectReason.OUT_OF_RANGE, f"{name}: {number} outside [-{bound:g}, {bound:g}]")
+    return number
+
+
+def _optional_number(raw: Mapping[str, Any], name: str, bounds: tuple[float, float]) -> float | None:
+    value = raw.get(name)
+    if value is None:
+        return None
+    if not _is_number(value):
+        raise FixError(RejectReason.BAD_TYPE, f"{name}: expected a number, got {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise FixError(RejectReason.BAD_TYPE, f"{name}: not a finite number")
+    low, high = bounds
+    if not low <= number <= high:
+        raise FixError(RejectReason.OUT_OF_RANGE, f"{name}: {number:g} outside [{low:g}, {high:g}]")
+    return number
+
+
+def _optional_bool(raw: Mapping[str, Any], name: str) -> bool | None:
+    value = raw.get(name)
+    if value is None or isinstance(value, bool):
+        return value
+    raise FixError(RejectReason.BAD_TYPE, f"{name}: expected true or false, got {type(value).__name__}")
+
+
+def _source(raw: Mapping[str, Any]) -> str:
+    value = raw.get("source", "gps")
+    if value is None:
+        return "gps"
+    if value not in _SOURCES:
+        raise FixError(RejectReason.BAD_TYPE, f"source: {str(value)[:20]!r} is not one of gps, lbs, wifi")
+    return str(value)
+
+
+def _alarms(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    value = raw.get("alarms")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(a, str) and a and "\x00" not in a for a in value):
+        raise FixError(RejectReason.BAD_TYPE, "alarms: expected a list of non-empty strings")
+    # Unknown alarm names are kept: a new device firmware must not lose its alarms.
+    return tuple(value)
+
+
+def _seq(raw: Mapping[str, Any]) -> int | None:
+    value = raw.get("seq")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**63:
+        raise FixError(RejectReason.BAD_TYPE, "seq: expected a non-negative 64-bit integer")
+    return value

@@ -1,0 +1,94 @@
+"""Running one ingest process: link, inbox, store and loop wired together."""
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from prometheus_client import start_http_server
+
+from ingest.decode import Limits
+from ingest.inbox import Inbox
+from ingest.link import Inbound, MqttLink
+from ingest.metrics import IngestMetrics
+from ingest.pipeline import NoDetectors, PositionSink
+from ingest.service import IngestLoop
+from ingest.store import BatchStore
+from ingest.topics import subscriptions
+from lienwatch.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def limits_from(settings: Settings) -> Limits:
+    """The decoder's limits as configured."""
+    return Limits(
+        max_payload_bytes=settings.max_payload_bytes,
+        future_tolerance=timedelta(seconds=settings.future_tolerance_s),
+        retention=timedelta(days=settings.retention_days),
+    )
+
+
+@dataclass
+class IngestProcess:
+    loop: IngestLoop
+    link: MqttLink
+    inbox: Inbox[Inbound]
+    store: BatchStore
+    metrics: IngestMetrics
+
+
+def build(
+    settings: Settings,
+    *,
+    database_url: str,
+    mqtt_url: str,
+    sink: PositionSink | None = None,
+    metrics: IngestMetrics | None = None,
+) -> IngestProcess:
+    """Wire one ingest process from settings (nothing is started)."""
+    metrics = metrics or IngestMetrics()
+    inbox: Inbox[Inbound] = Inbox(settings.queue_max)
+    link = MqttLink(
+        url=mqtt_url,
+        client_id=settings.mqtt_client_id,
+        subscriptions=subscriptions(settings.mqtt_share_group),
+        deliver=inbox.put,
+        protocol=settings.mqtt_protocol,
+        receive_maximum=settings.mqtt_receive_maximum,
+    )
+    store = BatchStore(database_url)
+    loop = IngestLoop(
+        inbox=inbox,
+        store=store,
+        ack=link.ack,
+        sink=sink or NoDetectors(),
+        metrics=metrics,
+        limits=limits_from(settings),
+        batch_size=settings.batch_size,
+        flush_s=settings.flush_ms / 1000,
+    )
+    return IngestProcess(loop, link, inbox, store, metrics)
+
+
+def run(process: IngestProcess, stop: threading.Event, *, metrics_port: int = 0) -> None:
+    """Run until `stop` is set, then commit and acknowledge what was received, and disconnect."""
+    if metrics_port:
+        start_http_server(metrics_port, addr="127.0.0.1", registry=process.metrics.registry)
+        log.info("metrics on http://127.0.0.1:%d/metrics", metrics_port)
+    process.link.start()
+    writer = threading.Thread(target=process.loop.run, args=(stop,), name="ingest-writer")
+    writer.start()
+    try:
+        stop.wait()
+    finally:
+        stop.set()
+        process.inbox.close()
+        writer.join()
+        process.link.stop()
+        process.store.close()
+        log.info(
+            "ingest stopped: %d positions stored in %d batches",
+            process.loop.stored_positions,
+            process.loop.committed_batches,
+        )

@@ -1,0 +1,73 @@
+"""A private Mosquitto for loss and speed tests, started with the project's own broker settings.
+
+The machine's default broker keeps Mosquitto's defaults (20 in flight, 1,000 queued), which
+would throttle ack-after-commit and drop a stopped ingestor's backlog; these tests must run
+against deploy/mosquitto/mosquitto.conf, so we copy its settings and replace only the
+listener, persistence path and authentication.
+"""
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+CONF = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto" / "mosquitto.conf"
+_REPLACED = ("listener", "persistence_location", "password_file", "acl_file", "allow_anonymous", "log_dest")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class PrivateMosquitto:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def config(self) -> str:
+        kept = [
+            line for line in CONF.read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#") and line.split()[0] not in _REPLACED
+        ]
+        data = self.workdir / "data"
+        data.mkdir(parents=True, exist_ok=True)
+        kept += [
+            f"persistence_location {data}/",
+            f"listener {self.port} 127.0.0.1",
+            "allow_anonymous true",
+            f"log_dest file {self.workdir / 'mosquitto.log'}",
+        ]
+        return "\n".join(kept) + "\n"
+
+    def start(self) -> None:
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        conf = self.workdir / "mosquitto.conf"
+        conf.write_text(self.config())
+        self.process = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    err = self.process.stderr.read().decode() if self.process.stderr else ""
+                    raise RuntimeError(f"mosquitto exited: {err}")
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not open its port")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            if self.process.stderr:
+                self.process.stderr.close()
+            self.process = None
