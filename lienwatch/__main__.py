@@ -1,0 +1,5 @@
+"""`python -m lienwatch` runs the command line."""
+
+from lienwatch.cli import app
+
+app()
