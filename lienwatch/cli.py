@@ -1,5 +1,6 @@
 """The `lienwatch` command: one typer app, a sub-app per room."""
 
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -8,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ingest import cli as ingest_cli
+from ingest.bench import cli as ingest_bench
 from lienwatch.services import database_url
 from lienwatch.settings import Settings
 from storage import maintenance, migrate
@@ -20,6 +22,38 @@ app.add_typer(db_app, name="db")
 app.command("ingest")(ingest_cli.ingest)
 app.add_typer(ingest_cli.devices_app, name="devices")
 app.add_typer(ingest_cli.quarantine_app, name="quarantine")
+bench_app = typer.Typer(help="Benchmarks that print figures (and --json).", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+bench_app.command("ingest")(ingest_bench.ingest)
+
+
+@app.command("scheduler")
+def scheduler() -> None:
+    """Run the scheduled jobs (positions maintenance; absence-of-data sweeps)."""
+    from lienwatch import scheduler as jobs
+
+    settings = Settings()
+    with database_url(settings) as url:
+        console.print("scheduler running; Ctrl-C to stop")
+        with contextlib.suppress(KeyboardInterrupt, SystemExit):
+            jobs.build(settings, url).start()
+
+
+@app.command("api")
+def api(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+    from lienwatch.services import mqtt_url
+
+    settings = Settings()
+    with database_url(settings) as db, mqtt_url(settings) as broker:
+        uvicorn.run(create_app(database_url=db, mqtt_url=broker), host=host, port=port, log_level="info")
+
 
 console = Console()
 

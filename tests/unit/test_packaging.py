@@ -1,0 +1,63 @@
+"""The command line and docker-compose.yml stay true to each other."""
+
+from pathlib import Path
+from typing import Any
+
+import typer.main
+import yaml
+from typer.testing import CliRunner
+
+from lienwatch.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _commands(group: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
+    found: dict[tuple[str, ...], Any] = {}
+    for name, command in group.commands.items():
+        path = (*prefix, name)
+        found[path] = command
+        if hasattr(command, "commands"):  # a sub-group
+            found |= _commands(command, path)
+    return found
+
+
+COMMANDS = _commands(typer.main.get_command(app))  # type: ignore[arg-type]
+
+
+def test_every_subcommand_has_help() -> None:
+    runner = CliRunner()
+    assert ("db", "migrate") in COMMANDS and ("db", "status") in COMMANDS and ("ingest",) in COMMANDS
+    for path in COMMANDS:
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage" in result.output
+        assert COMMANDS[path].help, f"lienwatch {' '.join(path)} has no help text"
+
+
+def test_compose_commands_are_real_subcommands_and_mounts_exist() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"timescaledb", "mosquitto", "ingest", "api", "scheduler", "simulator"} <= set(services)
+    assert services["simulator"]["profiles"] == ["simulator"]
+    for name, service in services.items():
+        command = service.get("command")
+        if command is not None:
+            assert command[0] == "lienwatch", name
+            words = tuple(w for w in command[1:] if not w.startswith("-"))
+            assert any(words[: len(path)] == path for path in COMMANDS), f"{name}: {command} is not a subcommand"
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).is_file(), f"{name} mounts missing {source}"
+
+
+def test_broker_acl_confines_each_tracker_to_its_own_topics() -> None:
+    acl = (ROOT / "deploy" / "mosquitto" / "acl").read_text().splitlines()
+    patterns = [line for line in acl if line.startswith("pattern")]
+    assert patterns == ["pattern write trackers/%u/position", "pattern read trackers/%u/command"]
+    conf = (ROOT / "deploy" / "mosquitto" / "mosquitto.conf").read_text()
+    settings = dict(line.split(None, 1) for line in conf.splitlines() if line and not line.startswith("#"))
+    # Ack-after-commit needs an in-flight window larger than a 5,000-message batch.
+    assert int(settings["max_inflight_messages"]) >= 10_000
+    assert int(settings["max_queued_messages"]) >= 1_000_000
