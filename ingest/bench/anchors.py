@@ -74,7 +74,7 @@ def _naive(url: str, client_id: str, database_url: str | None, expected: int) ->
             return
         if state["n"] == 0:
             state["first"] = time.perf_counter()
-        decoded = decode(message.topic, message.payload, datetime.now(UTC), limits)
+        decoded = decode(message.topic, bytes(message.payload), datetime.now(UTC), limits)
         for p in decoded.positions:
             conn.execute(
                 insert,
