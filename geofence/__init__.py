@@ -1,1 +1,1 @@
-"""Geofences: accuracy-aware fence membership, the fence index, stay points and home."""
+"""Geofences: fences and their index, accuracy-aware membership, regions, stay points, home and relocation."""

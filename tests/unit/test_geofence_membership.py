@@ -190,6 +190,22 @@ def test_loan_bound_fence_watches_only_its_loans() -> None:
     assert kinds(signals) == ["Entered"]
 
 
+def test_state_of_an_unbound_fence_is_dropped_silently() -> None:
+    home = Fence(
+        FenceId(9),
+        "Home",
+        FenceKind.HOME,
+        Point(PAWN_LON, PAWN_LAT),
+        radius_m=150,
+        is_global=False,
+        loan_ids=frozenset({LoanId("L1")}),
+    )
+    state, _ = run([fix(0, 0)], [home], loans=frozenset({LoanId("L1")}))
+    assert len(state.inside) == 1
+    state, signals = run([fix(60, 0)], [home], state=state, loans=frozenset())
+    assert signals == [] and state.inside == ()
+
+
 def test_stale_fixes_are_skipped() -> None:
     state, _ = run([fix(0, 0), fix(600, 10)])
     index = FenceIndex.build([pawn_shop()])
@@ -222,3 +238,18 @@ def test_transition_table_is_complete_and_unknown_pairs_raise() -> None:
     assert {(p, e) for p in Phase for e in Event} == set(TRANSITIONS)
     with pytest.raises(IllegalTransition, match="'nowhere'"):
         action_for(None, "nowhere")  # type: ignore[arg-type]
+
+
+def test_interleaved_devices_in_one_batch_keep_their_own_state() -> None:
+    index = FenceIndex.build([pawn_shop()])
+    batch = [
+        fix(60, 400, device="car-b"),
+        fix(0, 0, device="car-a"),
+        fix(30, 400, device="car-a"),
+        fix(0, 0, device="car-b"),  # car-b's fixes arrive out of order within the batch
+        fix(60, 400, device="car-a"),
+    ]
+    result = evaluate_batch(index, batch, {}, {})
+    by_device = {(s.device_id, type(s).__name__) for s in result.signals}
+    assert by_device == {("car-a", "Entered"), ("car-a", "Exited"), ("car-b", "Entered")}
+    assert result.states[DeviceId("car-b")].inside[0][1].phase is Phase.LEAVING

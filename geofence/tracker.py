@@ -1,0 +1,205 @@
+"""Fence membership for a batch of fixes: per-device state in, new state and signals out.
+
+This is the detector pipeline's entry point. One vectorised index query covers the whole batch;
+then each device's fixes are walked in time order through the membership table (membership.py),
+touching only the fences near the fix plus those the device is already in. Device state is a small
+tuple of (fence id, FenceState) for the fences the device is inside; it is rebuilt after a restart
+by replaying stored positions through the same function (rebuild()).
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+
+from domain.ids import DeviceId, FenceId, LoanId
+from domain.position import Position
+from geofence.fence import Fence
+from geofence.index import FenceIndex, Membership
+from geofence.membership import Event, FenceState, Outcome, Step, expire, transition
+from geofence.signals import (
+    EXIT_AFTER_S,
+    EXIT_FIXES,
+    Dwelled,
+    Entered,
+    Exited,
+    ExitReason,
+    FenceSignal,
+    Fix,
+    Thresholds,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFences:
+    """One device's fence state: the fences it is inside (or leaving), and its last fix time."""
+
+    inside: tuple[tuple[FenceId, FenceState], ...] = ()
+    last_ts: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """New state per device seen in the batch, the signals in event order, and stale fixes skipped."""
+
+    states: dict[DeviceId, DeviceFences]
+    signals: list[FenceSignal] = field(default_factory=list)
+    stale: int = 0  # fixes not newer than the device's last processed fix: ignored
+
+
+def evaluate_batch(
+    index: FenceIndex,
+    positions: Sequence[Position],
+    states: Mapping[DeviceId, DeviceFences],
+    loans: Mapping[DeviceId, frozenset[LoanId]],
+    *,
+    exit_fixes: int = EXIT_FIXES,
+    exit_after_s: float = EXIT_AFTER_S,
+) -> BatchResult:
+    """Run a batch of positions (any devices, any order) through the fences; pure."""
+    order = sorted(range(len(positions)), key=lambda i: (positions[i].device_id, positions[i].ts))
+    lat = np.fromiter((positions[i].lat for i in order), np.float64, len(order))
+    lon = np.fromiter((positions[i].lon for i in order), np.float64, len(order))
+    acc = np.fromiter((positions[i].accuracy_m or 0.0 for i in order), np.float64, len(order))
+    membership = index.evaluate(lat, lon, acc)
+    by_device: dict[DeviceId, list[int]] = defaultdict(list)
+    for row, i in enumerate(order):
+        by_device[positions[i].device_id].append(row)
+    new_states: dict[DeviceId, DeviceFences] = {}
+    signals: list[FenceSignal] = []
+    stale = 0
+    for device_id, rows in by_device.items():
+        fixes = [Fix.of(positions[order[r]]) for r in rows]
+        state, device_signals, skipped = _advance(
+            device_id,
+            states.get(device_id, DeviceFences()),
+            fixes,
+            rows,
+            membership,
+            index,
+            loans.get(device_id, frozenset()),
+            exit_fixes,
+            exit_after_s,
+        )
+        new_states[device_id] = state
+        signals.extend(device_signals)
+        stale += skipped
+    signals.sort(key=lambda s: s.at)
+    return BatchResult(new_states, signals, stale)
+
+
+def expire_device(
+    index: FenceIndex,
+    device_id: DeviceId,
+    state: DeviceFences,
+    now: datetime,
+    *,
+    exit_after_s: float = EXIT_AFTER_S,
+) -> tuple[DeviceFences, list[FenceSignal]]:
+    """The sweep: complete exits pending for exit_after_s, for a device that has gone quiet."""
+    kept: list[tuple[FenceId, FenceState]] = []
+    signals: list[FenceSignal] = []
+    for fence_id, fence_state in state.inside:
+        step = expire(fence_state, now, exit_after_s=exit_after_s)
+        row = index.row_of.get(fence_id)
+        if row is None:
+            continue
+        if step.state is not None:
+            kept.append((fence_id, step.state))
+        if step.outcome is not Outcome.NONE:
+            signals.append(_signal(device_id, index, row, step, now, EXIT_FIXES, exit_after_s))
+    return DeviceFences(tuple(kept), state.last_ts), signals
+
+
+def rebuild(
+    index: FenceIndex, positions: Iterable[Position], loans: Mapping[DeviceId, frozenset[LoanId]]
+) -> dict[DeviceId, DeviceFences]:
+    """Device states from stored positions (replayed from scratch, signals discarded)."""
+    return evaluate_batch(index, list(positions), {}, loans).states
+
+
+def _advance(
+    device_id: DeviceId,
+    state: DeviceFences,
+    fixes: Sequence[Fix],
+    rows: Sequence[int],
+    membership: Membership,
+    index: FenceIndex,
+    loan_ids: frozenset[LoanId],
+    exit_fixes: int,
+    exit_after_s: float,
+) -> tuple[DeviceFences, list[FenceSignal], int]:
+    current: dict[FenceId, FenceState] = {f: s for f, s in state.inside if f in index.row_of}
+    signals: list[FenceSignal] = []
+    last_ts = state.last_ts
+    stale = 0
+    for fix, row in zip(fixes, rows, strict=True):
+        if last_ts is not None and fix.ts <= last_ts:
+            stale += 1
+            continue
+        last_ts = fix.ts
+        pairs = membership.rows(row)
+        near = {
+            int(f): (bool(i), bool(c))
+            for f, i, c in zip(
+                membership.fence[pairs], membership.inside[pairs], membership.clear_out[pairs], strict=True
+            )
+        }
+        touched = set(near) | {index.row_of[f] for f in current}
+        for fence_row in sorted(touched):
+            fence = index.fences[fence_row]
+            if not fence.applies_to(loan_ids):
+                current.pop(fence.fence_id, None)  # the loan was unbound: forget, say nothing
+                continue
+            event = _classify(fence, fix, near.get(fence_row))
+            step = transition(
+                current.get(fence.fence_id),
+                event,
+                fix,
+                dwell_s=fence.dwell_s,
+                exit_fixes=exit_fixes,
+                exit_after_s=exit_after_s,
+            )
+            if step.state is None:
+                current.pop(fence.fence_id, None)
+            else:
+                current[fence.fence_id] = step.state
+            if step.outcome is not Outcome.NONE:
+                signals.append(_signal(device_id, index, fence_row, step, fix.ts, exit_fixes, exit_after_s))
+    return DeviceFences(tuple(sorted(current.items())), last_ts), signals, stale
+
+
+def _classify(fence: Fence, fix: Fix, verdict: tuple[bool, bool] | None) -> Event:
+    if not fence.active_at(fix.ts):
+        return Event.INACTIVE
+    if fix.coarse:
+        return Event.COARSE
+    if verdict is None:  # the index did not even return the pair: more than accuracy + margin away
+        return Event.CLEAR_OUT
+    inside, clear_out = verdict
+    if inside:
+        return Event.INSIDE
+    return Event.CLEAR_OUT if clear_out else Event.BAND
+
+
+def _signal(
+    device_id: DeviceId,
+    index: FenceIndex,
+    row: int,
+    step: Step,
+    at: datetime,
+    exit_fixes: int,
+    exit_after_s: float,
+) -> FenceSignal:
+    fence = index.fences[row]
+    thresholds = Thresholds(fence.radius_m, index.margin_m, exit_fixes, exit_after_s, fence.dwell_s)
+    common = (device_id, fence.fence_id, fence.kind, fence.subtype, at, step.evidence, thresholds)
+    if step.outcome is Outcome.ENTERED:
+        return Entered(*common)
+    if step.outcome is Outcome.DWELLED:
+        inside_s = (step.evidence[-1].ts - step.evidence[0].ts).total_seconds()
+        return Dwelled(*common, inside_s=inside_s)
+    reason = ExitReason.FIXES if step.outcome is Outcome.EXITED_FIXES else ExitReason.TIME
+    return Exited(*common, reason=reason)
