@@ -1,30 +1,26 @@
 """The narrow hand-off from the ingestor to the detectors."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from domain.ids import DeviceId
 from domain.position import Position
+from storage.database import Connection
 
 
 class PositionSink(Protocol):
-    """Receives each committed batch's new positions, per device, in fix-time order."""
+    """Judges each batch's new positions inside the batch's transaction."""
 
-    def accept(self, batch: Mapping[DeviceId, Sequence[Position]]) -> None: ...
+    def evaluate(self, conn: Connection, positions: Sequence[Position]) -> Callable[[], None]:
+        """Persist what follows from these positions; return the step to run once committed."""
+        ...
+
+
+def _nothing() -> None:
+    return None
 
 
 class NoDetectors:
     """A sink that does nothing: ingest alone, e.g. for the ingest benchmark's baseline."""
 
-    def accept(self, batch: Mapping[DeviceId, Sequence[Position]]) -> None:
-        return None
-
-
-def by_device(positions: Sequence[Position]) -> dict[DeviceId, list[Position]]:
-    """Group positions per device, each group sorted by fix time."""
-    groups: dict[DeviceId, list[Position]] = {}
-    for p in positions:
-        groups.setdefault(p.device_id, []).append(p)
-    for group in groups.values():
-        group.sort(key=lambda p: p.ts)
-    return groups
+    def evaluate(self, conn: Connection, positions: Sequence[Position]) -> Callable[[], None]:
+        return _nothing

@@ -58,6 +58,15 @@ def build(
         receive_maximum=settings.mqtt_receive_maximum,
     )
     store = BatchStore(database_url)
+    if sink is None and settings.detectors:
+        from alerts.pipeline import DetectorPipeline
+
+        sink = DetectorPipeline(
+            database_url=database_url,
+            clock=settings.sweep_clock,
+            lateness_s=settings.allowed_lateness_s,
+            sweep_every_s=settings.sweep_every_s,
+        )
     loop = IngestLoop(
         inbox=inbox,
         store=store,
@@ -67,6 +76,7 @@ def build(
         limits=limits_from(settings),
         batch_size=settings.batch_size,
         flush_s=settings.flush_ms / 1000,
+        tick=getattr(sink, "tick", None),
     )
     return IngestProcess(loop, link, inbox, store, metrics)
 

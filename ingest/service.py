@@ -19,7 +19,7 @@ from ingest.decode import Limits, decode
 from ingest.inbox import Inbox
 from ingest.link import Inbound
 from ingest.metrics import IngestMetrics
-from ingest.pipeline import PositionSink, by_device
+from ingest.pipeline import PositionSink
 from ingest.store import BatchStore, Message, Stored, utc
 from storage.errors import DatabaseUnavailable
 
@@ -51,7 +51,9 @@ class IngestLoop:
         batch_size: int,
         flush_s: float,
         backoff: Backoff = Backoff(),
+        tick: Callable[[], None] | None = None,
     ) -> None:
+        self._tick = tick
         self._inbox = inbox
         self._store = store
         self._ack = ack
@@ -69,21 +71,30 @@ class IngestLoop:
         while True:
             batch = self._inbox.take(self._batch_size, self._flush_s)
             self._metrics.queue_depth.set(len(self._inbox))
-            if not batch:
-                if stop.is_set():
-                    return
-                continue
-            self.process(batch, stop)
+            if batch:
+                self.process(batch, stop)
+            elif stop.is_set():
+                return
+            self._run_tick()
+
+    def _run_tick(self) -> None:
+        """Periodic work of the sink (absence-of-data sweeps), on this thread: no locks needed."""
+        if self._tick is None:
+            return
+        try:
+            self._tick()
+        except Exception:  # a sweep must never stop ingest; it runs again on the next tick
+            log.exception("sweep failed")
 
     def process(self, batch: list[Inbound], stop: threading.Event | None = None) -> Stored:
-        """Decode, store (retrying through outages), acknowledge, hand off one batch."""
+        """Decode, store and judge (retrying through outages), then acknowledge one batch."""
         messages = [self._decode(m) for m in batch]
         self._metrics.received.inc(len(batch))
         attempt = 0
         while True:
             try:
                 with self._metrics.commit_seconds.time():
-                    stored = self._store.store(messages)
+                    stored = self._store.store(messages, sink=self._sink)
                 break
             except DatabaseUnavailable as exc:
                 attempt += 1
@@ -97,8 +108,6 @@ class IngestLoop:
                     threading.Event().wait(delay)
         self._ack(batch)
         self._record(batch, stored)
-        if stored.new:
-            self._sink.accept(by_device(stored.new))
         return stored
 
     def _decode(self, m: Inbound) -> Message:

@@ -17,6 +17,7 @@ from domain.ids import DeviceId
 from domain.position import Position
 from domain.vocabulary import RejectReason
 from ingest.decode import Decoded
+from ingest.pipeline import PositionSink
 from storage import quarantine, registry
 from storage.database import Connection, connect
 from storage.errors import DatabaseUnavailable, StorageError
@@ -81,10 +82,17 @@ class BatchStore:
             self._conn.close()
         self._conn = None
 
-    def store(self, messages: Sequence[Message], within: Callable[[Connection], None] | None = None) -> Stored:
+    def store(
+        self,
+        messages: Sequence[Message],
+        *,
+        sink: PositionSink | None = None,
+        within: Callable[[Connection], None] | None = None,
+    ) -> Stored:
         """Store a batch atomically; raises DatabaseUnavailable (retry later) on an outage.
 
-        `within` runs inside the batch transaction (quarantine replay marks its entries there).
+        The sink (the detectors) judges the new positions inside the same transaction; `within`
+        runs there too (quarantine replay marks its entries).
         """
         try:
             conn, writer = self._connection()
@@ -95,16 +103,18 @@ class BatchStore:
                 with conn.transaction():
                     new = writer.insert(positions)
                     quarantine.insert(conn, rejects)
+                    after = _judge(conn, sink, new)
                     if within is not None:
                         within(conn)
             except psycopg.Error as exc:
                 if _is_transient(exc) or within is not None:
                     raise
                 log.warning("batch refused by the database (%s); storing message by message", exc)
-                return self._one_by_one(conn, writer, messages)
+                return self._one_by_one(conn, writer, messages, sink)
         except psycopg.Error as exc:
             self.close()
             raise DatabaseUnavailable(str(exc)) from exc
+        after()
         return _outcome(positions, new, rejects)
 
     def _refresh_known(self, conn: Connection, messages: Sequence[Message]) -> None:
@@ -150,7 +160,9 @@ class BatchStore:
             )
         return positions, rejects
 
-    def _one_by_one(self, conn: Connection, writer: PositionWriter, messages: Sequence[Message]) -> Stored:
+    def _one_by_one(
+        self, conn: Connection, writer: PositionWriter, messages: Sequence[Message], sink: PositionSink | None
+    ) -> Stored:
         total = Stored()
         for m in messages:
             positions, rejects = self._split([m])
@@ -158,6 +170,8 @@ class BatchStore:
                 with conn.transaction():
                     new = writer.insert(positions)
                     quarantine.insert(conn, rejects)
+                    after = _judge(conn, sink, new)
+                after()
                 part = _outcome(positions, new, rejects)
             except psycopg.Error as exc:
                 if _is_transient(exc):
@@ -178,6 +192,26 @@ class BatchStore:
             for reason, n in part.rejected.items():
                 total.rejected[reason] = total.rejected.get(reason, 0) + n
         return total
+
+
+def _judge(conn: Connection, sink: PositionSink | None, new: list[Position]) -> Callable[[], None]:
+    """Run the detectors in a savepoint: their failure must never cost the batch its positions."""
+    if sink is None or not new:
+        return _nothing
+    try:
+        with conn.transaction():
+            return sink.evaluate(conn, new)
+    except psycopg.Error as exc:
+        if _is_transient(exc):
+            raise
+        log.exception("detectors failed on a batch of %d positions; positions kept, alerts skipped", len(new))
+    except Exception:
+        log.exception("detectors failed on a batch of %d positions; positions kept, alerts skipped", len(new))
+    return _nothing
+
+
+def _nothing() -> None:
+    return None
 
 
 def _outcome(positions: list[Position], new: list[Position], rejects: list[QuarantineRow]) -> Stored:

@@ -35,5 +35,12 @@ class Settings(BaseSettings):
     future_tolerance_s: int = Field(600, ge=0)
     metrics_port: int = Field(9108, ge=0, le=65535)
 
+    # Detectors and their absence-of-data sweeps. The sweeps' clock is wall time in production
+    # and the event-time watermark (latest fix seen minus the allowed lateness) in simulation.
+    detectors: bool = True
+    sweep_clock: Literal["wall", "watermark"] = "wall"
+    allowed_lateness_s: float = Field(300.0, ge=0)
+    sweep_every_s: float = Field(300.0, gt=0)
+
     # Local time for overnight stays, active hours and the like.
     timezone: str = "Asia/Shanghai"

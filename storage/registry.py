@@ -1,9 +1,11 @@
 """Vehicles, devices, loans and holds: the registry the ingestor and detectors read."""
 
 from collections.abc import Iterable
+from datetime import date
 
-from domain.assets import Device, Loan, Vehicle
-from domain.ids import DeviceId
+from domain.assets import Device, Hold, Loan, Vehicle
+from domain.ids import DeviceId, LoanId, Vin
+from domain.vocabulary import DeviceKind, LegalHold, LoanStatus
 from storage.database import Connection
 
 _UPSERT_VEHICLE = """
@@ -104,3 +106,56 @@ def device_registered(conn: Connection, device_id: str) -> bool:
     """True when this device id is registered and active."""
     row = conn.execute("SELECT 1 FROM devices WHERE device_id = %s AND active", (device_id,)).fetchone()
     return row is not None
+
+
+_LOANS_BY_VIN = """
+    SELECT l.loan_id, l.vin, l.status, l.days_past_due, l.outstanding_balance, l.currency, l.borrower_name,
+           l.home_lat, l.home_lon, l.bound_region, l.assigned_collector,
+           coalesce(
+               (SELECT array_agg(h.kind || '|' || coalesce(h.until::text, '') ORDER BY h.hold_id)
+                FROM loan_holds h WHERE h.loan_id = l.loan_id AND h.released_at IS NULL),
+               '{}'
+           ) AS holds
+    FROM loans l
+    WHERE l.vin = ANY(%s)
+    ORDER BY l.updated_at
+"""
+
+
+def loans_by_vin(conn: Connection, vins: Iterable[str]) -> dict[Vin, Loan]:
+    """The loan secured by each vehicle, read fresh (days past due as of now), with open holds."""
+    result: dict[Vin, Loan] = {}
+    for row in conn.execute(_LOANS_BY_VIN, (list(vins),)).fetchall():
+        holds = []
+        for item in row[11]:
+            kind, _, until = item.partition("|")
+            holds.append(Hold(LegalHold(kind), date.fromisoformat(until) if until else None))
+        result[Vin(row[1])] = Loan(
+            loan_id=LoanId(row[0]),
+            vin=Vin(row[1]),
+            status=LoanStatus(row[2]),
+            days_past_due=row[3],
+            outstanding_balance=row[4],
+            currency=row[5],
+            borrower_name=row[6],
+            home_lat=row[7],
+            home_lon=row[8],
+            bound_region=row[9],
+            assigned_collector=row[10],
+            holds=tuple(holds),
+        )
+    return result
+
+
+def all_devices(conn: Connection) -> dict[DeviceId, Device]:
+    """Every active device with its vehicle and expected cadence."""
+    rows = conn.execute(
+        """
+        SELECT device_id, kind, vin, moving_interval_s, parked_interval_s, scheduled_interval_s
+        FROM devices WHERE active
+        """
+    ).fetchall()
+    return {
+        DeviceId(r[0]): Device(DeviceId(r[0]), DeviceKind(r[1]), Vin(r[2]) if r[2] else None, r[3], r[4], r[5])
+        for r in rows
+    }

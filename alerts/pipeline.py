@@ -1,0 +1,246 @@
+"""The detector pipeline: the ingestor's sink, run inside each batch's transaction.
+
+Theory of operation. The ingestor commits a batch's positions and, in the same transaction,
+hands the new ones here. The pipeline folds them, in event-time order, through the pure
+detectors (motion, pairing, geofence), turns the signals into alert actions with the loans read
+fresh from the database, and writes the alerts and the touched devices' state. The new
+in-memory state is swapped in only after the commit (the returned callable), so a batch retried
+after a database failure is judged again from the same state: nothing is lost or doubled.
+"""
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from alerts import absence, apply, engine
+from alerts.motion import DeviceState, observe
+from alerts.pairing import separation
+from alerts.signal import Signal
+from alerts.thresholds import Thresholds
+from domain.assets import Device, Loan
+from domain.ids import DeviceId, FenceId, LoanId, Vin
+from domain.position import Position
+from domain.vocabulary import AlertKind, FenceKind
+from geofence.fence import Fence
+from geofence.index import FenceIndex
+from geofence.regions import builtin_regions
+from geofence.signals import Dwelled, Entered, Exited, FenceSignal
+from geofence.tracker import DeviceFences, evaluate_batch
+from storage import detector_state, fences, registry
+from storage.database import Connection, connect
+
+log = logging.getLogger(__name__)
+
+REGION_FENCE_BASE = 2_000_000_000  # ids of the built-in region fences, clear of the fences table's
+
+
+class DetectorPipeline:
+    """Holds the per-device state of one ingest process; implements ingest.pipeline.PositionSink."""
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        thresholds: Thresholds | None = None,
+        reload_s: float = 30.0,
+        clock: str = "wall",
+        lateness_s: float = 300.0,
+        sweep_every_s: float = 300.0,
+    ) -> None:
+        self._database_url = database_url
+        self._clock = clock
+        self._lateness = timedelta(seconds=lateness_s)
+        self._sweep_every = timedelta(seconds=sweep_every_s)
+        self._last_sweep: datetime | None = None
+        self.thresholds = thresholds or Thresholds()
+        self.states: dict[DeviceId, DeviceState] = {}
+        self.fence_states: dict[DeviceId, DeviceFences] = {}
+        self.devices: dict[DeviceId, Device] = {}
+        self.partners: dict[Vin, list[DeviceId]] = {}
+        self.index = FenceIndex.build([])
+        self.fence_loans: dict[DeviceId, frozenset[LoanId]] = {}
+        self.watermark: datetime | None = None
+        self._reload_s = reload_s
+        self._loaded_at = float("-inf")
+        self._states_loaded = False
+
+    # loading
+
+    def refresh(self, conn: Connection, *, force: bool = False) -> None:
+        """Reload devices, fences and loan bindings (periodically; fences change rarely)."""
+        if not force and time.monotonic() - self._loaded_at < self._reload_s:
+            return
+        self.devices = registry.all_devices(conn)
+        self.partners = {}
+        for device in self.devices.values():
+            if device.vin is not None:
+                self.partners.setdefault(device.vin, []).append(device.device_id)
+        loans = registry.loans_by_vin(conn, list(self.partners))
+        loan_of_device = {
+            d: loans[dev.vin].loan_id for d, dev in self.devices.items() if dev.vin is not None and dev.vin in loans
+        }
+        self.fence_loans = {d: frozenset({loan}) for d, loan in loan_of_device.items()}
+        self.index = FenceIndex.build([*fences.load_active_fences(conn), *self._region_fences(loans.values())])
+        if not self._states_loaded:
+            self.states = detector_state.load_all(conn)
+            self._states_loaded = True
+        self._loaded_at = time.monotonic()
+
+    @staticmethod
+    def _region_fences(loans: Iterable[Loan]) -> list[Fence]:
+        """Each bound region in use as an allowed_region fence bound to its loans."""
+        regions = builtin_regions()
+        bound: dict[str, set[LoanId]] = {}
+        for loan in loans:
+            if loan.bound_region is not None and loan.bound_region in regions and loan.monitored:
+                bound.setdefault(loan.bound_region, set()).add(loan.loan_id)
+        out = []
+        for n, (region_id, loan_ids) in enumerate(sorted(bound.items())):
+            fence = regions[region_id].as_fence(FenceId(REGION_FENCE_BASE + n))
+            out.append(dataclasses.replace(fence, is_global=False, loan_ids=frozenset(loan_ids)))
+        return out
+
+    # the sink
+
+    def evaluate(self, conn: Connection, positions: Sequence[Position]) -> Callable[[], None]:
+        """Judge a committed-to-be batch inside its transaction; returns the after-commit step."""
+        self.refresh(conn)
+        ordered = sorted(positions, key=lambda p: p.ts)
+        pending: dict[DeviceId, DeviceState] = {}
+        signals: list[Signal] = []
+        th = self.thresholds
+        for p in ordered:
+            before = pending.get(p.device_id) or self.states.get(p.device_id) or DeviceState()
+            signals += self._back_online(before, p)
+            after, found = observe(before, p, th)
+            pending[p.device_id] = after
+            signals += found
+            if after.fix_ts == p.ts:
+                signals += self._separation(p, pending)
+        fenced = evaluate_batch(self.index, ordered, self.fence_states, self.fence_loans)
+        signals += [s for s in map(self._fence_signal, fenced.signals) if s is not None]
+        if signals:
+            self._decide(conn, signals, fenced.states)
+        detector_state.save(conn, pending.items())
+        latest = ordered[-1].ts if ordered else None
+
+        def commit() -> None:
+            self.states.update(pending)
+            self.fence_states.update(fenced.states)
+            if latest is not None and (self.watermark is None or latest > self.watermark):
+                self.watermark = latest
+
+        return commit
+
+    def _back_online(self, before: DeviceState, p: Position) -> list[Signal]:
+        """A report after a silence long enough to have been offline clears that alert."""
+        device = self.devices.get(p.device_id)
+        if device is None or before.last_ts is None or p.ts <= before.last_ts:
+            return []
+        if (p.ts - before.last_ts).total_seconds() <= absence.offline_after_s(device, self.thresholds):
+            return []
+        return [Signal(AlertKind.OFFLINE, p.device_id, p.ts, p.device_id, {}, clears=True, reason="device back online")]
+
+    def _separation(self, p: Position, pending: dict[DeviceId, DeviceState]) -> list[Signal]:
+        device = self.devices.get(p.device_id)
+        if device is None or device.vin is None:
+            return []
+        out = []
+        for other in self.partners.get(device.vin, ()):
+            partner_device = self.devices[other]
+            if other == p.device_id or partner_device.kind == device.kind:
+                continue
+            partner = pending.get(other) or self.states.get(other)
+            if partner is not None:
+                found = separation(p, other, partner, self.thresholds)
+                if found is not None:
+                    out.append(found)
+        return out
+
+    def _fence_signal(self, s: FenceSignal) -> Signal | None:
+        fence = self.index.fences[self.index.row_of[s.fence_id]]
+        evidence: dict[str, Any] = {
+            "fence": {
+                "id": int(s.fence_id),
+                "name": fence.name,
+                "kind": fence.kind.value,
+                "subtype": fence.subtype.value if fence.subtype else None,
+                "radius_m": fence.radius_m,
+            },
+            "fixes": [
+                {"ts": f.ts.isoformat(), "lat": f.lat, "lon": f.lon, "accuracy_m": f.accuracy_m} for f in s.evidence
+            ],
+            "thresholds": dataclasses.asdict(s.thresholds),
+        }
+        subject = str(int(s.fence_id))
+        if fence.kind == FenceKind.RISK_ZONE:
+            if isinstance(s, Entered):
+                return Signal(AlertKind.RISK_ZONE_ENTER, s.device_id, s.at, subject, evidence)
+            if isinstance(s, Dwelled):
+                evidence["inside_min"] = round(s.inside_s / 60, 1)
+                return Signal(AlertKind.RISK_ZONE_DWELL, s.device_id, s.at, subject, evidence)
+        elif fence.kind == FenceKind.ALLOWED_REGION:
+            if isinstance(s, Exited):
+                return Signal(AlertKind.REGION_EXIT, s.device_id, s.at, subject, evidence)
+            if isinstance(s, Entered):
+                return Signal(
+                    AlertKind.REGION_EXIT,
+                    s.device_id,
+                    s.at,
+                    subject,
+                    evidence,
+                    clears=True,
+                    reason="back inside the bound region",
+                )
+        return None
+
+    def _decide(self, conn: Connection, signals: list[Signal], fence_states: dict[DeviceId, DeviceFences]) -> None:
+        vin_of = {d: dev.vin for d, dev in self.devices.items() if dev.vin is not None}
+        vins = {vin_of[s.device_id] for s in signals if s.device_id in vin_of}
+        loans = registry.loans_by_vin(conn, vins)  # days past due read fresh, at decision time
+
+        def in_risk_zone(device_id: DeviceId) -> bool:
+            state = fence_states.get(device_id) or self.fence_states.get(device_id)
+            if state is None:
+                return False
+            rows = (self.index.row_of.get(f) for f, _ in state.inside)
+            return any(r is not None and self.index.fences[r].kind == FenceKind.RISK_ZONE for r in rows)
+
+        actions = engine.decide(signals, vin_of=vin_of, loans=loans, in_risk_zone=in_risk_zone)
+        apply.apply(conn, actions)
+
+    # sweeps (absence of data), on the clock given
+
+    def now(self) -> datetime | None:
+        """The sweeps' clock: wall time, or the event-time watermark minus the allowed lateness."""
+        if self._clock == "wall":
+            return datetime.now(UTC)
+        return self.watermark - self._lateness if self.watermark is not None else None
+
+    def tick(self) -> None:
+        """Called by the ingest loop between batches: sweep when the clock has moved on enough."""
+        now = self.now()
+        if now is None or (self._last_sweep is not None and now - self._last_sweep < self._sweep_every):
+            return
+        with connect(self._database_url, autocommit=True) as conn:
+            found = self.sweep(conn, now)
+        self._last_sweep = now
+        if found:
+            log.info("sweep at %s: %d signal(s)", now.isoformat(), found)
+
+    def sweep(self, conn: Connection, now: datetime) -> int:
+        """Offline and long-idle checks at `now` (wall time, or the event-time watermark)."""
+        self.refresh(conn)
+        watches = [absence.Watch(dev, self.states[d]) for d, dev in self.devices.items() if d in self.states]
+        signals = absence.offline(watches, now, self.thresholds)
+        signals += absence.long_idle(self.states, now, self.thresholds)
+        if signals:
+            with conn.transaction():
+                self._decide(conn, signals, {})
+        for s in signals:
+            if s.kind == AlertKind.LONG_IDLE:
+                self.states[s.device_id] = dataclasses.replace(self.states[s.device_id], idle_open=True)
+        return len(signals)

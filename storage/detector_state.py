@@ -1,0 +1,59 @@
+"""Per-device detector state in the device_state table, so a restart or rebalance resumes it."""
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from alerts.motion import DeviceState
+from domain.ids import DeviceId
+from storage.database import Connection
+
+_TIMES = ("last_ts", "fix_ts", "anchor_ts", "tow_since")
+
+_UPSERT = """
+    INSERT INTO device_state (device_id, last_ts, state, updated_at)
+    VALUES (%s, %s, %s, now())
+    ON CONFLICT (device_id) DO UPDATE
+        SET last_ts = EXCLUDED.last_ts, state = EXCLUDED.state, updated_at = now()
+"""
+
+
+def to_json(state: DeviceState) -> dict[str, Any]:
+    """A compact JSON object (a few hundred bytes)."""
+    out: dict[str, Any] = {}
+    for name in DeviceState.__slots__:
+        value = getattr(state, name)
+        if value is None or value == () or value is False:
+            continue
+        out[name] = value.isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+def from_json(data: Mapping[str, Any]) -> DeviceState:
+    """The state back from its JSON form."""
+    fields: dict[str, Any] = {}
+    for name, value in data.items():
+        if name not in DeviceState.__slots__:
+            continue  # a field from another version: the detectors rebuild it
+        if name in _TIMES:
+            value = datetime.fromisoformat(value)
+        elif name == "alarms":
+            value = tuple(value)
+        fields[name] = value
+    return DeviceState(**fields)
+
+
+def save(conn: Connection, states: Iterable[tuple[DeviceId, DeviceState]]) -> None:
+    """Upsert these devices' states (call inside the batch transaction)."""
+    rows = [(device_id, st.last_ts, Jsonb(to_json(st))) for device_id, st in states]
+    if rows:
+        with conn.cursor() as cur:
+            cur.executemany(_UPSERT, rows)
+
+
+def load_all(conn: Connection) -> dict[DeviceId, DeviceState]:
+    """Every stored state."""
+    rows = conn.execute("SELECT device_id, state FROM device_state").fetchall()
+    return {DeviceId(r[0]): from_json(r[1]) for r in rows}
