@@ -66,6 +66,8 @@ class IngestSubprocess:
             "LIENWATCH_MQTT_URL": mqtt_url,
             "LIENWATCH_MQTT_CLIENT_ID": "bench-ingest",
             "LIENWATCH_METRICS_PORT": "0",
+            # The ingest benchmark measures ingest alone; `bench e2e` turns the detectors on.
+            "LIENWATCH_DETECTORS": os.environ.get("LIENWATCH_BENCH_DETECTORS", "false"),
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lienwatch", "ingest"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -39,8 +39,11 @@ def test_identities_are_unique_and_vins_valid() -> None:
     assert vin_check_digit("1M8GDM9AXKP042788") == "X"  # the textbook example
     ids = [d.device_id for d in fleet.devices()]
     assert len(set(ids)) == len(ids)
-    assert all(d.kind == DeviceKind.WIRED and d.moving_interval_s in range(10, 31) for d in fleet.devices()
-               if d.device_id.endswith("-w"))
+    assert all(
+        d.kind == DeviceKind.WIRED and d.moving_interval_s in range(10, 31)
+        for d in fleet.devices()
+        if d.device_id.endswith("-w")
+    )
     wireless = [d for d in fleet.devices() if d.kind == DeviceKind.WIRELESS]
     assert 60 <= len(wireless) <= 120  # wireless_share 0.3 of 300
     assert {d.scheduled_interval_s for d in wireless} <= {86_400, 43_200, 28_800, 21_600}

@@ -127,8 +127,9 @@ def test_default_start_keeps_every_fix_in_the_past() -> None:
     now = datetime(2026, 11, 29, 13, 2, 41, tzinfo=UTC)
     start = default_start(3, now)
     assert start == datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
-    sim = simulate(SimConfig(vehicles=10, days=3, seed=1, start=start, scenarios="none",
-                            messy=Messiness(skew_share=1.0)))
+    sim = simulate(
+        SimConfig(vehicles=10, days=3, seed=1, start=start, scenarios="none", messy=Messiness(skew_share=1.0))
+    )
     latest = max(t for m in sim.messages() for t in _times_or_none(m))
     assert latest < now.timestamp()
 
@@ -141,8 +142,13 @@ def _times_or_none(message: Message) -> list[int]:
 
 
 def test_messy_stream_has_duplicates_reordering_backfill_and_malformed() -> None:
-    config = SimConfig(vehicles=60, days=2, seed=9, start=START,
-                       messy=Messiness(backfill_share=0.3, skew_share=0.3, malformed_rate=0.01))
+    config = SimConfig(
+        vehicles=60,
+        days=2,
+        seed=9,
+        start=START,
+        messy=Messiness(backfill_share=0.3, skew_share=0.3, malformed_rate=0.01),
+    )
     sim = simulate(config)
     messages = list(sim.messages())
     assert len(messages) == sim.message_count()
@@ -161,6 +167,5 @@ def test_messy_stream_has_duplicates_reordering_backfill_and_malformed() -> None
             newest[m.topic] = max(newest.get(m.topic, 0), t)
     assert late > 100
     # Backfill and clock skew spare scenario cars, whose ground truth they would blur.
-    scenario_topics = {f"trackers/{d.device_id}/position" for m in sim.fleet.members if m.scenario
-                       for d in m.devices}
+    scenario_topics = {f"trackers/{d.device_id}/position" for m in sim.fleet.members if m.scenario for d in m.devices}
     assert not any(m.topic in scenario_topics for m in messages if m.payload.startswith(b"[{"))

@@ -71,8 +71,10 @@ def test_dwell_car_stays_inside_the_pawn_shop_over_30_minutes(sim: Simulation) -
     t_enter = enter.start + 60
     assert dwell.start == t_enter + 1800
     wired = fixes_of(sim, m.wired.device_id)
-    zone = min(zones_in(m.city, RiskZoneType.PAWN_SHOP),
-               key=lambda z: distance_m(z.lat, z.lon, *sim.tracks[m.index].position_at(dwell.start)))
+    zone = min(
+        zones_in(m.city, RiskZoneType.PAWN_SHOP),
+        key=lambda z: distance_m(z.lat, z.lon, *sim.tracks[m.index].position_at(dwell.start)),
+    )
     # Inside by the Home Assistant rule: distance − accuracy < radius, on every fix of the stay.
     during = (wired.t >= t_enter) & (wired.t <= dwell.end - 300)  # until the exit
     d = distances_m(zone.lat, zone.lon, wired.lat[during], wired.lon[during]) - wired.accuracy_m[during]
