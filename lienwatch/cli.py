@@ -3,6 +3,7 @@
 import contextlib
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -12,6 +13,7 @@ from ingest import cli as ingest_cli
 from ingest.bench import cli as ingest_bench
 from lienwatch.services import database_url
 from lienwatch.settings import Settings
+from simulators import cli as simulator_cli
 from storage import maintenance, migrate
 from storage.database import connect
 from storage.errors import StorageError
@@ -25,6 +27,25 @@ app.add_typer(ingest_cli.quarantine_app, name="quarantine")
 bench_app = typer.Typer(help="Benchmarks that print figures (and --json).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 bench_app.command("ingest")(ingest_bench.ingest)
+app.registered_commands += simulator_cli.app.registered_commands  # simulate, evaluate
+
+
+@bench_app.command("geofence")
+def bench_geofence(
+    json_path: Path = typer.Option(None, "--json", help="Also write the figures here as JSON."),
+) -> None:
+    """Fence checks per second at 1k/10k/100k fences beside brute force and PostGIS (when installed)."""
+    import json
+
+    from geofence import bench
+
+    settings = Settings()
+    postgis_url = settings.database_url  # PostGIS runs only against a configured server
+    result = bench.run(postgis_url=postgis_url)
+    bench.print_table(result)
+    if json_path:
+        json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+        console.print(f"wrote {json_path}")
 
 
 @app.command("scheduler")

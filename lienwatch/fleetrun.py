@@ -1,0 +1,151 @@
+"""A simulated fleet through the whole pipeline: seed, publish, ingest, detect, sweep.
+
+Used by `lienwatch demo`, by the end-to-end evaluation test and by `lienwatch bench e2e`. The
+detectors' sweeps run on the event-time watermark, so days of fleet life take minutes and give
+the alerts they would in real time.
+"""
+
+import dataclasses
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alerts.pipeline import DetectorPipeline
+from domain.ids import LoanId
+from geofence.fence import Fence
+from ingest import runner
+from lienwatch.settings import Settings
+from simulators.cities import region_features, risk_zone_features
+from simulators.labels import iso, write_labels, write_meta
+from simulators.messy import Messiness
+from simulators.publish import publish
+from simulators.seed import seed_fleet
+from simulators.simulation import SimConfig, Simulation, default_start, simulate
+from storage import fences, maintenance, migrate
+from storage.database import connect
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FleetRun:
+    simulation: Simulation
+    published: int
+    stored: int
+    publish_s: float
+    drain_s: float
+
+
+def prepare(database_url: str, settings: Settings) -> None:
+    """Migrate and maintain the positions store."""
+    with connect(database_url, autocommit=True) as conn:
+        migrate.migrate(conn, timescale=settings.timescale)
+        maintenance.maintain(
+            conn,
+            today=datetime.now(UTC).date(),
+            retention_days=settings.retention_days,
+            ahead_days=settings.partitions_ahead_days,
+            compress_after_days=settings.compress_after_days,
+        )
+
+
+def seed(database_url: str, sim: Simulation) -> None:
+    """Vehicles, devices, loans; the risk-zone base; each loan's bound region as a fence."""
+    with connect(database_url, autocommit=True) as conn:
+        seed_fleet(conn, sim.fleet)
+        existing = {f.name for f in fences.list_fences(conn)}
+        for feature in risk_zone_features():
+            if feature["properties"]["name"] not in existing:
+                fences.import_feature(conn, feature)
+        by_region: dict[str, set[LoanId]] = {}
+        for loan in sim.fleet.loans():
+            if loan.bound_region:
+                by_region.setdefault(loan.bound_region, set()).add(loan.loan_id)
+        for feature in region_features():
+            loans = by_region.get(feature["properties"]["region_id"])
+            name = f"{feature['properties']['name']} ({sim.config.id_prefix})"
+            if not loans or name in existing:
+                continue
+            fence = Fence.from_feature({**feature, "properties": {**feature["properties"], "name": name}})
+            fences.insert_fence(conn, dataclasses.replace(fence, is_global=False, loan_ids=frozenset(loans)))
+
+
+def run(
+    settings: Settings,
+    *,
+    database_url: str,
+    mqtt_url: str,
+    vehicles: int,
+    days: int,
+    seed_value: int,
+    scenarios: str = "all",
+    messy: bool = False,
+    id_prefix: str = "sim",
+    labels_path: Path | None = None,
+    rate: float = 0.0,
+    stop: threading.Event | None = None,
+) -> FleetRun:
+    """Simulate, publish through the broker, ingest with detectors on, and sweep to the end."""
+    prepare(database_url, settings)
+    config = SimConfig(
+        vehicles,
+        days,
+        seed_value,
+        default_start(days, datetime.now(UTC)),
+        scenarios,
+        messy=Messiness() if messy else None,
+        id_prefix=id_prefix,
+    )
+    sim = simulate(config)
+    if labels_path is not None:
+        write_labels(labels_path, sim.labels)
+        write_meta(
+            labels_path,
+            {
+                "vehicles": vehicles,
+                "days": days,
+                "seed": seed_value,
+                "start": iso(sim.fleet.start),
+                "end": iso(sim.fleet.end),
+                "id_prefix": id_prefix,
+                "scenarios": scenarios,
+            },
+        )
+    seed(database_url, sim)
+    run_settings = settings.model_copy(
+        update={
+            "sweep_clock": "watermark",
+            "sweep_every_s": 900.0,
+            "allowed_lateness_s": 900.0,
+            "detectors": True,
+            "mqtt_client_id": f"lienwatch-fleetrun-{uuid.uuid4().hex[:8]}",
+        }
+    )
+    process = runner.build(run_settings, database_url=database_url, mqtt_url=mqtt_url)
+    halt = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(process, halt), name="ingest", daemon=True)
+    thread.start()
+    if not process.link.connected.wait(30):
+        halt.set()
+        raise RuntimeError("the ingestor did not connect to the broker")
+    started = time.monotonic()
+    report = publish(mqtt_url, sim.messages(), rate=rate)
+    published_s = time.monotonic() - started
+    while process.loop.received_messages < report.acked or len(process.inbox):
+        if stop is not None and stop.is_set():
+            break
+        time.sleep(0.2)
+    drain_s = time.monotonic() - started
+    halt.set()
+    thread.join(60)
+    pipeline = process.sink
+    if isinstance(pipeline, DetectorPipeline):
+        end = datetime.fromtimestamp(sim.fleet.end, UTC)
+        with connect(database_url, autocommit=True) as conn:
+            pipeline.sweep(conn, end)
+            pipeline.relocation_sweep(conn, end)
+    return FleetRun(sim, report.acked, process.loop.stored_positions, published_s, drain_s)
