@@ -82,8 +82,13 @@ def _tow(state: DeviceState, p: Position, th: Thresholds) -> tuple[datetime | No
     return since, state.tow_open, []
 
 
-def observe(state: DeviceState, p: Position, th: Thresholds) -> tuple[DeviceState, list[Signal]]:
-    """Fold one fix into the device's state; the signals it establishes."""
+def observe(state: DeviceState, p: Position, th: Thresholds, *, dense: bool = True) -> tuple[DeviceState, list[Signal]]:
+    """Fold one fix into the device's state; the signals it establishes.
+
+    `dense`: the device reports often enough (a wired unit) that fixes within 200 m of each other
+    mean the car stood still in between. A wireless unit's fixes hours apart do not: the car may
+    have driven off and come back, so it never judges long_idle.
+    """
     if state.last_ts is not None and p.ts <= state.last_ts:
         return state, []  # late or duplicate: stored, not re-judged
     signals = _alarms(state, p)
@@ -122,7 +127,8 @@ def observe(state: DeviceState, p: Position, th: Thresholds) -> tuple[DeviceStat
             }
             signals.append(Signal(AlertKind.GPS_JUMP, p.device_id, p.ts, p.device_id, evidence))
             return dataclasses.replace(base, pending_lat=p.lat, pending_lon=p.lon), signals
-    return _idle(_moved_to(base, p, accuracy, signals_out=signals, state=state), p, th, signals), signals
+    moved_to = _moved_to(base, p, accuracy, signals_out=signals, state=state)
+    return (_idle(moved_to, p, th, signals) if dense else moved_to), signals
 
 
 def _idle(state: DeviceState, p: Position, th: Thresholds, signals: list[Signal]) -> DeviceState:

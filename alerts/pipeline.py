@@ -18,12 +18,13 @@ from typing import Any
 from alerts import absence, apply, engine
 from alerts.motion import DeviceState, observe
 from alerts.pairing import separation
+from alerts.relocation import relocations
 from alerts.signal import Signal
 from alerts.thresholds import Thresholds
 from domain.assets import Device, Loan
 from domain.ids import DeviceId, FenceId, LoanId, Vin
 from domain.position import Position
-from domain.vocabulary import AlertKind, FenceKind
+from domain.vocabulary import AlertKind, DeviceKind, FenceKind
 from geofence.fence import Fence
 from geofence.index import FenceIndex
 from geofence.regions import builtin_regions
@@ -49,7 +50,12 @@ class DetectorPipeline:
         clock: str = "wall",
         lateness_s: float = 300.0,
         sweep_every_s: float = 300.0,
+        relocation_every_s: float = 6 * 3600.0,
+        timezone: str = "Asia/Shanghai",
     ) -> None:
+        self._relocation_every = timedelta(seconds=relocation_every_s)
+        self._last_relocation: datetime | None = None
+        self._timezone = timezone
         self._database_url = database_url
         self._clock = clock
         self._lateness = timedelta(seconds=lateness_s)
@@ -83,7 +89,10 @@ class DetectorPipeline:
             d: loans[dev.vin].loan_id for d, dev in self.devices.items() if dev.vin is not None and dev.vin in loans
         }
         self.fence_loans = {d: frozenset({loan}) for d, loan in loan_of_device.items()}
-        self.index = FenceIndex.build([*fences.load_active_fences(conn), *self._region_fences(loans.values())])
+        stored = fences.load_active_fences(conn)
+        has_region = {loan for f in stored if f.kind == FenceKind.ALLOWED_REGION for loan in f.loan_ids}
+        builtin = self._region_fences(loan for loan in loans.values() if loan.loan_id not in has_region)
+        self.index = FenceIndex.build([*stored, *builtin])
         if not self._states_loaded:
             self.states = detector_state.load_all(conn)
             self._states_loaded = True
@@ -91,7 +100,9 @@ class DetectorPipeline:
 
     @staticmethod
     def _region_fences(loans: Iterable[Loan]) -> list[Fence]:
-        """Each bound region in use as an allowed_region fence bound to its loans."""
+        """Built-in regions named by loans' bound_region, as allowed_region fences bound to them.
+
+        Only for loans with no allowed_region fence of their own in the fences table."""
         regions = builtin_regions()
         bound: dict[str, set[LoanId]] = {}
         for loan in loans:
@@ -115,7 +126,9 @@ class DetectorPipeline:
         for p in ordered:
             before = pending.get(p.device_id) or self.states.get(p.device_id) or DeviceState()
             signals += self._back_online(before, p)
-            after, found = observe(before, p, th)
+            device = self.devices.get(p.device_id)
+            dense = device is None or device.kind == DeviceKind.WIRED
+            after, found = observe(before, p, th, dense=dense)
             pending[p.device_id] = after
             signals += found
             if after.fix_ts == p.ts:
@@ -155,7 +168,8 @@ class DetectorPipeline:
                 continue
             partner = pending.get(other) or self.states.get(other)
             if partner is not None:
-                found = separation(p, other, partner, self.thresholds)
+                dense = partner_device.kind == DeviceKind.WIRED
+                found = separation(p, other, partner, self.thresholds, partner_dense=dense)
                 if found is not None:
                     out.append(found)
         return out
@@ -227,16 +241,33 @@ class DetectorPipeline:
             return
         with connect(self._database_url, autocommit=True) as conn:
             found = self.sweep(conn, now)
+            if self._last_relocation is None or now - self._last_relocation >= self._relocation_every:
+                found += self.relocation_sweep(conn, now)
+                self._last_relocation = now
         self._last_sweep = now
         if found:
             log.info("sweep at %s: %d signal(s)", now.isoformat(), found)
+
+    def relocation_sweep(self, conn: Connection, now: datetime) -> int:
+        """The relocation job at `now` (stay points over stored night fixes)."""
+        self.refresh(conn)
+        vins = {d.vin for d in self.devices.values() if d.vin is not None}
+        loans = registry.loans_by_vin(conn, vins)
+        signals = relocations(conn, now=now, devices=self.devices, loans=loans, timezone=self._timezone)
+        if signals:
+            with conn.transaction():
+                self._decide(conn, signals, {})
+        return len(signals)
 
     def sweep(self, conn: Connection, now: datetime) -> int:
         """Offline and long-idle checks at `now` (wall time, or the event-time watermark)."""
         self.refresh(conn)
         watches = [absence.Watch(dev, self.states[d]) for d, dev in self.devices.items() if d in self.states]
         signals = absence.offline(watches, now, self.thresholds)
-        signals += absence.long_idle(self.states, now, self.thresholds)
+        wired = {
+            d: st for d, st in self.states.items() if d in self.devices and self.devices[d].kind == DeviceKind.WIRED
+        }
+        signals += absence.long_idle(wired, now, self.thresholds)
         if signals:
             with conn.transaction():
                 self._decide(conn, signals, {})

@@ -36,6 +36,7 @@ class IngestProcess:
     inbox: Inbox[Inbound]
     store: BatchStore
     metrics: IngestMetrics
+    sink: PositionSink
 
 
 def build(
@@ -66,6 +67,7 @@ def build(
             clock=settings.sweep_clock,
             lateness_s=settings.allowed_lateness_s,
             sweep_every_s=settings.sweep_every_s,
+            timezone=settings.timezone,
         )
     loop = IngestLoop(
         inbox=inbox,
@@ -78,7 +80,7 @@ def build(
         flush_s=settings.flush_ms / 1000,
         tick=getattr(sink, "tick", None),
     )
-    return IngestProcess(loop, link, inbox, store, metrics)
+    return IngestProcess(loop, link, inbox, store, metrics, sink or NoDetectors())
 
 
 def run(process: IngestProcess, stop: threading.Event, *, metrics_port: int = 0) -> None:

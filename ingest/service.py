@@ -65,6 +65,7 @@ class IngestLoop:
         self._backoff = backoff
         self.stored_positions = 0
         self.committed_batches = 0
+        self.received_messages = 0
 
     def run(self, stop: threading.Event) -> None:
         """Process batches until `stop` is set and the inbox is drained."""
@@ -125,4 +126,5 @@ class IngestLoop:
         for p in stored.new:
             lag.observe((p.received_at - p.ts).total_seconds())
         self.stored_positions += len(stored.new)
+        self.received_messages += len(batch)
         self.committed_batches += 1

@@ -1,0 +1,75 @@
+"""The relocation job: where each monitored car sleeps, and whether it has started sleeping elsewhere.
+
+Shell around geofence.home: for each monitored loan's car it reads the precise evening-to-morning
+fixes of its trackers, finds stay points, takes the home cluster (the most frequent overnight
+stay area of the last 30 days; the loan's declared home address until there are nights to go
+on), and signals relocation when >= 2 nights of the last 7 were spent > 80 km from it, or the
+car has stood >= 24 h clearly outside its bound region.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from alerts.signal import Signal
+from domain.assets import Device, Loan
+from domain.ids import DeviceId, Vin
+from domain.vocabulary import AlertKind, DeviceKind
+from geofence.home import Home, home_cluster, outside_region, overnight_far
+from geofence.regions import builtin_regions
+from geofence.signals import Relocation
+from geofence.staypoints import stay_points
+from storage.database import Connection
+from storage.stays import night_fixes
+
+_HOME_WINDOW = timedelta(days=30)
+
+
+def _evidence(found: Relocation, home: Home | None) -> dict[str, Any]:
+    return {
+        "reason": found.reason.value,
+        "stays": [{"ts": f.ts.isoformat(), "lat": f.lat, "lon": f.lon} for f in found.evidence],
+        "home": {"lat": home.lat, "lon": home.lon, "nights": home.nights} if home else None,
+        "threshold_m": found.threshold_m,
+        "threshold_s": found.threshold_s,
+        "region": found.region_id,
+    }
+
+
+def relocations(
+    conn: Connection,
+    *,
+    now: datetime,
+    devices: Mapping[DeviceId, Device],
+    loans: Mapping[Vin, Loan],
+    timezone: str,
+) -> list[Signal]:
+    """Relocation signals for every monitored car, judged at `now`."""
+    chosen: dict[Vin, DeviceId] = {}
+    for device in sorted(devices.values(), key=lambda d: d.kind != DeviceKind.WIRED):
+        if device.vin is not None and device.vin in loans and device.vin not in chosen:
+            chosen[device.vin] = device.device_id  # the wired unit when there is one: it reports most
+    tracks = night_fixes(conn, list(chosen.values()), now - _HOME_WINDOW, now, timezone)
+    regions = builtin_regions()
+    signals: list[Signal] = []
+    for vin, device_id in chosen.items():
+        track = tracks.get(device_id)
+        loan = loans[vin]
+        if track is None or not loan.monitored:
+            continue
+        ts, lat, lon = track
+        stays = stay_points(ts, lat, lon)
+        home = home_cluster(stays, now=now, timezone=timezone)
+        if home is None and loan.home_lat is not None and loan.home_lon is not None:
+            home = Home(loan.home_lat, loan.home_lon, nights=0, stays=0)
+        found = overnight_far(stays, home, now=now, timezone=timezone) if home is not None else None
+        region = regions.get(loan.bound_region or "")
+        if found is None and region is not None:
+            times = [datetime.fromtimestamp(t, now.tzinfo) for t in ts]
+            zeros = np.zeros(len(ts))
+            found = outside_region(times, lat, lon, zeros, zeros.astype(bool), region)
+        if found is not None:
+            signals.append(Signal(AlertKind.RELOCATION, device_id, found.at, "", _evidence(found, home)))
+    return signals
