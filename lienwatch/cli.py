@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api import cli as api_cli
 from ingest import cli as ingest_cli
 from ingest.bench import cli as ingest_bench
 from lienwatch.services import database_url
@@ -28,6 +29,22 @@ bench_app = typer.Typer(help="Benchmarks that print figures (and --json).", no_a
 app.add_typer(bench_app, name="bench")
 bench_app.command("ingest")(ingest_bench.ingest)
 app.registered_commands += simulator_cli.app.registered_commands  # simulate, evaluate
+app.add_typer(api_cli.users_app, name="users")
+
+
+@app.command("demo")
+def demo_command(
+    vehicles: int = typer.Option(30, help="Simulated vehicles (one of each scenario needs at least 15)."),
+    days: int = typer.Option(4, help="Simulated days of fleet life (long idle needs 4)."),
+    seed: int = typer.Option(7, help="Simulation seed."),
+    host: str = typer.Option("127.0.0.1", help="API address."),
+    port: int = typer.Option(8000, help="API port."),
+    exit_after: float = typer.Option(None, help="Stop this many seconds after the fleet is processed."),
+) -> None:
+    """A simulated fleet through ingest, detectors and alerts, served on the API (embedded services by default)."""
+    from lienwatch.demo import demo
+
+    demo(vehicles=vehicles, days=days, seed=seed, host=host, port=port, exit_after=exit_after)
 
 
 @bench_app.command("geofence")

@@ -1,0 +1,87 @@
+"""`lienwatch demo`: a simulated fleet through the whole pipeline, with the API serving its alerts."""
+
+import json
+import secrets
+import threading
+import time
+import urllib.request
+from typing import Any
+
+import uvicorn
+from rich.console import Console
+from rich.table import Table
+
+from api.app import create_app
+from lienwatch import fleetrun
+from lienwatch.services import database_url, mqtt_url
+from lienwatch.settings import Settings
+from storage import users
+from storage.database import connect
+
+console = Console()
+
+
+def _serve(app: Any, host: str, port: int) -> uvicorn.Server:
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+    threading.Thread(target=server.run, name="api", daemon=True).start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the API did not start on {host}:{port}")
+        time.sleep(0.05)
+    return server
+
+
+def _get(url: str, token: str) -> Any:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def demo(*, vehicles: int, days: int, seed: int, host: str, port: int, exit_after: float | None) -> None:
+    """Run a simulated fleet through ingest, detectors and alerts, and serve them on the API."""
+    settings = Settings()
+    if settings.mqtt_url is None:
+        settings.mqtt_protocol = "3.1.1"  # the embedded broker speaks MQTT 3.1.1
+    with database_url(settings) as db, mqtt_url(settings) as broker:
+        console.print(
+            f"database: {'configured' if settings.database_url else 'embedded, in ' + str(settings.data_dir)}"
+        )
+        console.print(f"broker:   {broker}{'' if settings.mqtt_url else ' (embedded)'}")
+        fleetrun.prepare(db, settings)
+        with connect(db, autocommit=True) as conn:
+            token = users.create_user(conn, f"demo-admin-{secrets.token_hex(3)}", "admin")
+        server = _serve(create_app(database_url=db, mqtt_url=broker), host, port)
+        base = f"http://{host}:{port}"
+        console.print(f"API:      {base}/docs")
+        console.print(f"admin token: [bold]{token}[/bold]")
+        console.print(f'try:      curl -H "Authorization: Bearer {token}" {base}/api/v1/alerts')
+        console.print(f"simulating {vehicles} vehicles over {days} days (seed {seed}) through MQTT ...")
+        run = fleetrun.run(settings, database_url=db, mqtt_url=broker, vehicles=vehicles, days=days, seed_value=seed)
+        console.print(f"published {run.published:,} messages in {run.publish_s:.0f} s; stored {run.stored:,} positions")
+        page = _get(f"{base}/api/v1/alerts?limit=100", token)
+        items = page.get("items", page) if isinstance(page, dict) else page
+        table = Table("id", "kind", "severity", "loan", "bucket", "opened", title="open alerts (by priority)")
+        for alert in items[:40]:
+            table.add_row(
+                str(alert.get("alert_id", alert.get("id"))),
+                alert["kind"],
+                alert["severity"],
+                alert.get("loan_id", ""),
+                str(alert.get("bucket", "")),
+                str(alert.get("opened_at", ""))[:19],
+            )
+        console.print(table)
+        console.print(f"{len(items)} alert(s) on the first page of {base}/api/v1/alerts")
+        try:
+            if exit_after is not None:
+                time.sleep(exit_after)
+            else:
+                console.print("serving; Ctrl-C to stop")
+                while True:
+                    time.sleep(1)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.should_exit = True
+            time.sleep(0.5)
