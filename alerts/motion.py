@@ -86,8 +86,8 @@ def observe(state: DeviceState, p: Position, th: Thresholds, *, dense: bool = Tr
     """Fold one fix into the device's state; the signals it establishes.
 
     `dense`: the device reports often enough (a wired unit) that fixes within 200 m of each other
-    mean the car stood still in between. A wireless unit's fixes hours apart do not: the car may
-    have driven off and come back, so it never judges long_idle.
+    mean the car stood still in between, and hours of silence mean something. A wireless unit's
+    fixes hours apart do not: it never judges long_idle nor reappeared_far.
     """
     if state.last_ts is not None and p.ts <= state.last_ts:
         return state, []  # late or duplicate: stored, not re-judged
@@ -99,19 +99,12 @@ def observe(state: DeviceState, p: Position, th: Thresholds, *, dense: bool = Tr
         return base, signals
     accuracy = p.accuracy_m or 0.0
     if state.fix_ts is None:
-        return _moved_to(base, p, accuracy), signals
+        return _moved_to(base, p, accuracy, th), signals
     gap = (p.ts - state.fix_ts).total_seconds()
     moved = haversine_m(state.lat, state.lon, p.lat, p.lon)
-    if gap >= th.reappear_gap_s and moved > th.reappear_m:
-        evidence = {
-            "last": {"ts": state.fix_ts.isoformat(), "lat": state.lat, "lon": state.lon},
-            "fix": fix_evidence(p),
-            "silent_h": round(gap / 3600, 2),
-            "distance_km": round(moved / 1000, 1),
-        }
-        signals.append(Signal(AlertKind.REAPPEARED_FAR, p.device_id, p.ts, p.device_id, evidence))
-        return _moved_to(base, p, accuracy, signals_out=signals, state=state), signals
     net = moved - state.accuracy_m - accuracy
+    # The speed test comes first: a fix no car could have reached is an outlier, however long
+    # the silence before it, until a second fix there confirms it.
     if gap > 0 and net > th.jump_min_m and net / gap * 3.6 > th.jump_kmh:
         confirmed = (
             state.pending_lat is not None
@@ -127,7 +120,16 @@ def observe(state: DeviceState, p: Position, th: Thresholds, *, dense: bool = Tr
             }
             signals.append(Signal(AlertKind.GPS_JUMP, p.device_id, p.ts, p.device_id, evidence))
             return dataclasses.replace(base, pending_lat=p.lat, pending_lon=p.lon), signals
-    moved_to = _moved_to(base, p, accuracy, signals_out=signals, state=state)
+    # A wireless unit is silent for hours by design: only a dense reporter's silence means anything.
+    if dense and gap >= th.reappear_gap_s and moved > th.reappear_m:
+        evidence = {
+            "last": {"ts": state.fix_ts.isoformat(), "lat": state.lat, "lon": state.lon},
+            "fix": fix_evidence(p),
+            "silent_h": round(gap / 3600, 2),
+            "distance_km": round(moved / 1000, 1),
+        }
+        signals.append(Signal(AlertKind.REAPPEARED_FAR, p.device_id, p.ts, p.device_id, evidence))
+    moved_to = _moved_to(base, p, accuracy, th, signals_out=signals, state=state)
     return (_idle(moved_to, p, th, signals) if dense else moved_to), signals
 
 
@@ -154,6 +156,7 @@ def _moved_to(
     base: DeviceState,
     p: Position,
     accuracy: float,
+    th: Thresholds,
     *,
     signals_out: list[Signal] | None = None,
     state: DeviceState | None = None,
@@ -161,7 +164,7 @@ def _moved_to(
     """Accept p as the car's position; keep or restart the stay it belongs to."""
     anchor_ts, anchor_lat, anchor_lon, idle_open = p.ts, p.lat, p.lon, False
     if state is not None and state.anchor_ts is not None:
-        if haversine_m(state.anchor_lat, state.anchor_lon, p.lat, p.lon) <= _STOP_RADIUS_M:
+        if haversine_m(state.anchor_lat, state.anchor_lon, p.lat, p.lon) <= th.stop_radius_m:
             anchor_ts, anchor_lat, anchor_lon, idle_open = (
                 state.anchor_ts,
                 state.anchor_lat,
@@ -194,5 +197,3 @@ def _moved_to(
         pending_lon=None,
     )
 
-
-_STOP_RADIUS_M = Thresholds().stop_radius_m

@@ -8,8 +8,9 @@ alert on record but out of the collectors' queue, with the reason shown: acting 
 under a hold is the wrongful-repossession risk regulators fine lenders for.
 
 Priority orders the work queue:
-    priority = balance_at_risk (in thousands) × bucket weight × signal weight
-so a 200k balance at M3+ with a power cut outranks a 20k balance at M1 with a long idle.
+    priority = max(balance_at_risk in thousands, 1) × bucket weight × signal weight × (1 + escalation)
+so a 200k balance at M3+ with a power cut outranks a 20k balance at M1 with a long idle. Alerts
+under a legal hold and on repossessed cars get priority 0: on record, not in the queue.
 """
 
 from dataclasses import dataclass
@@ -96,11 +97,14 @@ def assess(kind: AlertKind, loan: Loan, *, today: date, escalate: int = 0) -> As
         return None
     bucket = loan.bucket
     level = BASE_SEVERITY[kind] + BUCKET_SHIFT[bucket] + escalate
-    if loan.status == LoanStatus.REPOSSESSED:
-        level = Severity.INFO  # the car is with the lender: information only
+    repossessed = loan.status == LoanStatus.REPOSSESSED
+    if repossessed:
+        level = Severity.INFO  # the car is with the lender: information only, out of the queue
     severity = Severity(max(Severity.INFO, min(Severity.CRITICAL, level)))
     balance_k = float(loan.outstanding_balance / Decimal(1000))
     priority = round(max(balance_k, 1.0) * BUCKET_WEIGHT[bucket] * SIGNAL_WEIGHT[kind] * (1 + escalate), 3)
+    if repossessed:
+        priority = 0.0
     hold = active_hold(loan.holds, today)
     hold_reason = None
     if hold is not None:

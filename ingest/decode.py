@@ -48,6 +48,8 @@ _RANGES: dict[str, tuple[float, float]] = {
     "battery_pct": (0.0, 100.0),
     "power_v": (0.0, 100.0),
 }
+_TOO_DEEP = "payload: unknown fields nested too deeply"
+_MAX_DEPTH = 16  # trackers send flat objects; deeper is hostile and would strain jsonb
 _MAX_EPOCH = 4_102_444_800  # 2100-01-01: larger numbers are milliseconds or garbage
 
 
@@ -101,6 +103,8 @@ def decode(topic: str, payload: bytes, received_at: datetime, limits: Limits) ->
             return Decoded(device, [_fix(body, where, received_at, limits)], [])
         except FixError as exc:
             return Decoded(device, [], [Reject(exc.reason, exc.detail, payload, device)])
+        except RecursionError:
+            return Decoded(device, [], [Reject(RejectReason.BAD_SHAPE, _TOO_DEEP, payload, device)])
     if not isinstance(body, list):
         detail = f"payload: expected a JSON object or array, got {type(body).__name__}"
         return Decoded(device, [], [Reject(RejectReason.BAD_SHAPE, detail, payload, device)])
@@ -115,8 +119,19 @@ def decode(topic: str, payload: bytes, received_at: datetime, limits: Limits) ->
             positions.append(_fix(item, where, received_at, limits))
         except FixError as exc:
             detail = f"[{index}] {exc.detail}"
-            rejects.append(Reject(exc.reason, detail, orjson.dumps(item), device))
+            rejects.append(Reject(exc.reason, detail, _element_bytes(item, payload), device))
+        except RecursionError:
+            rejects.append(Reject(RejectReason.BAD_SHAPE, f"[{index}] {_TOO_DEEP}", payload, device))
     return Decoded(device, positions, rejects)
+
+
+def _element_bytes(item: Any, whole: bytes) -> bytes:
+    """One fix of an array as bytes for the quarantine; the whole message if it cannot be re-encoded
+    (orjson refuses nesting deeper than 254 levels, which its parser accepts)."""
+    try:
+        return orjson.dumps(item)
+    except TypeError:
+        return whole
 
 
 def _fix(raw: Mapping[str, Any], where: TrackerTopic, received_at: datetime, limits: Limits) -> Position:
@@ -142,6 +157,11 @@ def _fix(raw: Mapping[str, Any], where: TrackerTopic, received_at: datetime, lim
         raise FixError(RejectReason.ZERO_POSITION, "lat, lon: (0, 0) is a tracker with no fix")
     numbers = {name: _optional_number(raw, name, bounds) for name, bounds in _RANGES.items()}
     extra = {k: v for k, v in raw.items() if k not in _KNOWN}
+    if extra and _too_deep(extra):
+        raise FixError(RejectReason.BAD_SHAPE, f"payload: unknown fields nested deeper than {_MAX_DEPTH} levels")
+    if extra and _has_nul(extra):
+        # PostgreSQL text and jsonb cannot hold U+0000: keep the field, mark the replacement.
+        extra = {**_without_nul(extra), "_nul_replaced": True}
     return Position(
         device_id=where.device_id,
         ts=ts,
@@ -159,6 +179,38 @@ def _fix(raw: Mapping[str, Any], where: TrackerTopic, received_at: datetime, lim
         seq=_seq(raw),
         extra=extra or None,
     )
+
+
+def _too_deep(extra: dict[str, Any]) -> bool:
+    """True when unknown fields nest deeper than _MAX_DEPTH (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(v, 1) for v in extra.values() if isinstance(v, (dict, list))]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def _from_owntracks(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -192,7 +244,10 @@ def _timestamp(raw: Mapping[str, Any]) -> datetime:
             raise FixError(RejectReason.BAD_TYPE, f"ts: {value[:40]!r} is not RFC 3339") from exc
         if parsed.tzinfo is None:
             raise FixError(RejectReason.BAD_TYPE, f"ts: {value[:40]!r} has no UTC offset (RFC 3339 needs one)")
-        return parsed.astimezone(UTC)
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError as exc:  # e.g. 0001-01-01T00:00+01:00 is before year 1 in UTC
+            raise FixError(RejectReason.OUT_OF_RANGE, f"ts: {value[:40]!r} is outside years 1-9999 in UTC") from exc
     raise FixError(RejectReason.BAD_TYPE, f"ts: expected RFC 3339 string or epoch seconds, got {type(value).__name__}")
 
 
@@ -236,7 +291,7 @@ def _source(raw: Mapping[str, Any]) -> str:
     value = raw.get("source", "gps")
     if value is None:
         return "gps"
-    if value not in _SOURCES:
+    if not isinstance(value, str) or value not in _SOURCES:
         raise FixError(RejectReason.BAD_TYPE, f"source: {str(value)[:20]!r} is not one of gps, lbs, wifi")
     return str(value)
 

@@ -4,8 +4,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from storage import migrate
 from lienwatch.local_mosquitto import PrivateMosquitto
+from storage import migrate
 from tests.conftest import create_database, drop_database
 
 

@@ -320,12 +320,6 @@ def test_reappearing_far_after_a_long_idle_clears_the_idle() -> None:
     assert not state.idle_open
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: observe checks reappeared_far before gps_jump, so after >= 6 h of silence a fix implying "
-    "> 300 km/h (here Urumqi, 3,268 km in 6 h = 545 km/h) moves the car and raises reappeared_far (high) "
-    "instead of being held as a gps_jump outlier until a second fix confirms it, as the module docstring says",
-)
 def test_an_impossible_fix_after_a_long_silence_is_an_outlier_not_a_reappearance() -> None:
     ts = T0 + timedelta(hours=6)
     urumqi = Position(DEV, ts, 43.8256, 87.6168, ts, accuracy_m=10.0)
@@ -464,11 +458,6 @@ def test_the_stay_is_measured_from_where_it_began_not_from_the_last_fix() -> Non
     assert state.anchor_ts == T0 + timedelta(seconds=1200)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: motion._moved_to uses the module constant _STOP_RADIUS_M (the default 200 m) "
-    "instead of th.stop_radius_m, so a per-portfolio / per-device stop radius is ignored",
-)
 def test_a_configured_stop_radius_is_honoured() -> None:
     wide = Thresholds(stop_radius_m=500.0)
     state, _ = run([fix(0), fix(600, 300.0)], th=wide)

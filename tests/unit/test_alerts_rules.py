@@ -120,12 +120,6 @@ def test_a_repossessed_loan_keeps_alerts_as_information_only(escalate: int) -> N
     assert result.severity == Severity.INFO
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: rules.assess sets a repossessed loan's severity to info ('information only') but keeps the "
-    "full priority (balance x bucket x signal), and the work queue orders by priority, so a repossessed car's "
-    "info alert tops the collectors' queue",
-)
 def test_a_repossessed_loans_alert_is_out_of_the_work_queue() -> None:
     result = assess(AlertKind.TOW, loan(120, balance="500000", status=LoanStatus.REPOSSESSED), today=TODAY)
     assert result is not None
