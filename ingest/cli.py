@@ -36,6 +36,8 @@ def ingest(
         settings.mqtt_share_group = share_group
     if client_id:
         settings.mqtt_client_id = client_id
+    if settings.mqtt_url is None:
+        settings.mqtt_protocol = "3.1.1"  # the embedded broker speaks MQTT 3.1.1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
