@@ -37,7 +37,7 @@ def offline(watches: Sequence[Watch], now: datetime, th: Thresholds) -> list[Sig
     by_vin: dict[Vin | None, list[Watch]] = {}
     for w in watches:
         by_vin.setdefault(w.device.vin, []).append(w)
-        if w.state.last_ts is None:
+        if w.state.last_ts is None or w.state.offline_open:
             continue
         quiet = (now - w.state.last_ts).total_seconds()
         if quiet > offline_after_s(w.device, th):

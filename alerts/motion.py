@@ -41,6 +41,7 @@ class DeviceState:
     anchor_lat: float = 0.0
     anchor_lon: float = 0.0
     idle_open: bool = False
+    offline_open: bool = False  # an offline signal was given for the current silence
     tow_since: datetime | None = None
     tow_open: bool = False
     alarms: tuple[str, ...] = ()
@@ -94,7 +95,9 @@ def observe(state: DeviceState, p: Position, th: Thresholds, *, dense: bool = Tr
     signals = _alarms(state, p)
     tow_since, tow_open, tow_signals = _tow(state, p, th)
     signals += tow_signals
-    base = dataclasses.replace(state, last_ts=p.ts, alarms=p.alarms, tow_since=tow_since, tow_open=tow_open)
+    base = dataclasses.replace(
+        state, last_ts=p.ts, alarms=p.alarms, tow_since=tow_since, tow_open=tow_open, offline_open=False
+    )
     if p.coarse:
         return base, signals
     accuracy = p.accuracy_m or 0.0
@@ -196,4 +199,3 @@ def _moved_to(
         pending_lat=None,
         pending_lon=None,
     )
-

@@ -235,7 +235,12 @@ class DetectorPipeline:
         return self.watermark - self._lateness if self.watermark is not None else None
 
     def tick(self) -> None:
-        """Called by the ingest loop between batches: sweep when the clock has moved on enough."""
+        """Called by the ingest loop between batches: sweep when the event-time clock has moved on.
+
+        Only on the watermark clock (simulation, replay); on wall time `lienwatch scheduler` sweeps.
+        """
+        if self._clock == "wall":
+            return
         now = self.now()
         if now is None or (self._last_sweep is not None and now - self._last_sweep < self._sweep_every):
             return
@@ -260,18 +265,27 @@ class DetectorPipeline:
         return len(signals)
 
     def sweep(self, conn: Connection, now: datetime) -> int:
-        """Offline and long-idle checks at `now` (wall time, or the event-time watermark)."""
+        """Offline and long-idle checks at `now` (wall time, or the event-time watermark).
+
+        Each condition is signalled once per episode: the flags are kept in the device state
+        (and saved), so a collector's resolution is not undone by the next sweep.
+        """
         self.refresh(conn)
         watches = [absence.Watch(dev, self.states[d]) for d, dev in self.devices.items() if d in self.states]
         signals = absence.offline(watches, now, self.thresholds)
-        wired = {
-            d: st for d, st in self.states.items() if d in self.devices and self.devices[d].kind == DeviceKind.WIRED
-        }
+        wired = {d: st for d, st in self.states.items() if d in self.devices and self.devices[d].kind == "wired"}
         signals += absence.long_idle(wired, now, self.thresholds)
-        if signals:
-            with conn.transaction():
-                self._decide(conn, signals, {})
+        if not signals:
+            return 0
+        flagged: dict[DeviceId, DeviceState] = {}
         for s in signals:
+            state = flagged.get(s.device_id) or self.states[s.device_id]
             if s.kind == AlertKind.LONG_IDLE:
-                self.states[s.device_id] = dataclasses.replace(self.states[s.device_id], idle_open=True)
+                flagged[s.device_id] = dataclasses.replace(state, idle_open=True)
+            elif s.kind == AlertKind.OFFLINE:
+                flagged[s.device_id] = dataclasses.replace(state, offline_open=True)
+        with conn.transaction():
+            self._decide(conn, signals, {})
+            detector_state.save(conn, flagged.items())
+        self.states.update(flagged)
         return len(signals)

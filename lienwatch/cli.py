@@ -67,7 +67,7 @@ def bench_geofence(
 
 @app.command("scheduler")
 def scheduler() -> None:
-    """Run the scheduled jobs (positions maintenance; absence-of-data sweeps)."""
+    """Run the scheduled jobs: positions maintenance, offline / long-idle sweeps, relocation."""
     from lienwatch import scheduler as jobs
 
     settings = Settings()

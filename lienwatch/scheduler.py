@@ -1,7 +1,11 @@
-"""Scheduled jobs: work that needs the absence of data or the passing of time.
+"""Scheduled jobs: work that needs the absence of data or the passing of time, on wall time.
 
-Today: positions maintenance (partitions ahead / expired dropped, or TimescaleDB policies).
-Absence-of-data sweeps (offline, long idle) and home recompute join here as they land.
+- positions maintenance (partitions ahead / expired dropped, or TimescaleDB policies), hourly;
+- absence-of-data sweeps (offline, long idle) over every device's stored detector state;
+- the relocation job (stay points, home cluster recomputed, nights away), every 6 hours.
+
+In simulation and replay the ingestor runs the same sweeps itself on the event-time watermark
+(LIENWATCH_SWEEP_CLOCK=watermark) instead, so they keep pace with simulated time.
 """
 
 import logging
@@ -9,6 +13,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from alerts.pipeline import DetectorPipeline
 from lienwatch.settings import Settings
 from storage import maintenance
 from storage.database import connect
@@ -30,6 +35,18 @@ def maintain_positions(settings: Settings, database_url: str) -> maintenance.Mai
     return report
 
 
+def sweep(settings: Settings, database_url: str, *, relocation: bool) -> int:
+    """One absence-of-data sweep (and optionally the relocation job) at wall time."""
+    pipeline = DetectorPipeline(database_url=database_url, timezone=settings.timezone)
+    now = datetime.now(UTC)
+    with connect(database_url, autocommit=True) as conn:
+        found = pipeline.sweep(conn, now)  # loads every device's state from device_state
+        if relocation:
+            found += pipeline.relocation_sweep(conn, now)
+    log.info("sweep at %s: %d signal(s)", now.isoformat(), found)
+    return found
+
+
 def build(settings: Settings, database_url: str) -> BlockingScheduler:
     """A scheduler with every job registered (not started)."""
     scheduler = BlockingScheduler(timezone="UTC")
@@ -39,6 +56,27 @@ def build(settings: Settings, database_url: str) -> BlockingScheduler:
         hours=1,
         args=(settings, database_url),
         id="positions-maintenance",
+        next_run_time=datetime.now(UTC),
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        sweep,
+        "interval",
+        seconds=settings.sweep_every_s,
+        args=(settings, database_url),
+        kwargs={"relocation": False},
+        id="absence-sweep",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        sweep,
+        "interval",
+        hours=6,
+        args=(settings, database_url),
+        kwargs={"relocation": True},
+        id="relocation",
         next_run_time=datetime.now(UTC),
         coalesce=True,
         max_instances=1,

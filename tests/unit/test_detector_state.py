@@ -27,6 +27,7 @@ FULL = DeviceState(
     anchor_lat=31.230398765432109,
     anchor_lon=121.47369876543211,
     idle_open=True,
+    offline_open=True,
     tow_since=T0 + timedelta(hours=79, seconds=1),
     tow_open=True,
     alarms=("power_cut", "tamper", "removal", "jamming", "low_battery", "sos"),
