@@ -126,3 +126,4 @@ class RejectReason(StrEnum):
     UNKNOWN_DEVICE = "unknown_device"
     EMPTY = "empty"  # an empty array
     STORE_ERROR = "store_error"  # the database refused the row itself (not an outage)
+    DECODE_ERROR = "decode_error"  # the decoder itself failed: a bug, the message kept for replay

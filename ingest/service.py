@@ -15,7 +15,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ingest.decode import Limits, decode
+from domain.vocabulary import RejectReason
+from ingest.decode import Decoded, Limits, Reject, decode
 from ingest.inbox import Inbox
 from ingest.link import Inbound
 from ingest.metrics import IngestMetrics
@@ -113,7 +114,13 @@ class IngestLoop:
 
     def _decode(self, m: Inbound) -> Message:
         received = utc(m.received_at)
-        return Message(m.topic, m.payload, received, decode(m.topic, m.payload, received, self._limits))
+        try:
+            decoded = decode(m.topic, m.payload, received, self._limits)
+        except Exception as exc:  # a decoder bug must cost one message (quarantined), not the writer thread
+            log.exception("decoder failed on a message from %s", m.topic)
+            reject = Reject(RejectReason.DECODE_ERROR, f"decoder failed: {type(exc).__name__}", m.payload)
+            decoded = Decoded(None, [], [reject])
+        return Message(m.topic, m.payload, received, decoded)
 
     def _record(self, batch: list[Inbound], stored: Stored) -> None:
         metrics = self._metrics

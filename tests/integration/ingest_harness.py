@@ -4,25 +4,35 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
+from decimal import Decimal
 
 import paho.mqtt.client as paho
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 
-from domain.assets import Device, Vehicle
-from domain.ids import DeviceId, Vin
+from domain.assets import Device, Loan, Vehicle
+from domain.ids import DeviceId, LoanId, Vin
 from domain.vocabulary import DeviceKind
 from ingest import runner
 from lienwatch.settings import Settings
 from storage import registry
 
 
-def register(db_url: str, *device_ids: str, kind: DeviceKind = DeviceKind.WIRED) -> None:
-    """Register devices (each on its own vehicle)."""
+def vin_of(device_id: str) -> Vin:
+    return Vin(f"VIN{device_id.replace('-', '')}")
+
+
+def register(db_url: str, *device_ids: str, kind: DeviceKind = DeviceKind.WIRED, days_past_due: int = 45) -> None:
+    """Register devices, each on its own vehicle securing a loan `L-{device}` this many days past due."""
     with psycopg.connect(db_url, autocommit=True) as conn:
-        registry.upsert_vehicles(conn, [Vehicle(Vin(f"VIN{d.replace('-', '')}")) for d in device_ids])
-        registry.register_devices(
-            conn, [Device(DeviceId(d), kind, Vin(f"VIN{d.replace('-', '')}")) for d in device_ids]
+        registry.upsert_vehicles(conn, [Vehicle(vin_of(d)) for d in device_ids])
+        registry.register_devices(conn, [Device(DeviceId(d), kind, vin_of(d)) for d in device_ids])
+        registry.upsert_loans(
+            conn,
+            [
+                Loan(LoanId(f"L-{d}"), vin_of(d), days_past_due=days_past_due, outstanding_balance=Decimal(80000))
+                for d in device_ids
+            ],
         )
 
 
