@@ -6,6 +6,7 @@ so these run against deploy/mosquitto/mosquitto.conf, copied with only the liste
 persistence path and authentication replaced. Needs the `mosquitto` binary on the machine.
 """
 
+import os
 import shutil
 import socket
 import subprocess
@@ -46,6 +47,9 @@ class PrivateMosquitto:
             "allow_anonymous true",
             f"log_dest file {self.workdir / 'mosquitto.log'}",
         ]
+        if os.geteuid() == 0:
+            # Run as root, Mosquitto would switch to its own user, which cannot write here.
+            kept.append("user root")
         return "\n".join(kept) + "\n"
 
     def start(self) -> None:
