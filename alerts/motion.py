@@ -12,7 +12,6 @@ implies > 300 km/h is an outlier: flagged as gps_jump, but the car stays where i
 the next fix confirms the new place.
 """
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -92,17 +91,60 @@ def observe(state: DeviceState, p: Position, th: Thresholds, *, dense: bool = Tr
     """
     if state.last_ts is not None and p.ts <= state.last_ts:
         return state, []  # late or duplicate: stored, not re-judged
-    signals = _alarms(state, p)
+    signals = _alarms(state, p) if p.alarms else []
     tow_since, tow_open, tow_signals = _tow(state, p, th)
-    signals += tow_signals
-    base = dataclasses.replace(
-        state, last_ts=p.ts, alarms=p.alarms, tow_since=tow_since, tow_open=tow_open, offline_open=False
+    if tow_signals:
+        signals += tow_signals
+    # The new state is built once, at the end: this runs for every fix of the fleet.
+    fix_ts, lat, lon, accuracy = state.fix_ts, state.lat, state.lon, state.accuracy_m
+    stay = _Stay(state.anchor_ts, state.anchor_lat, state.anchor_lon, state.idle_open)
+    pending_lat, pending_lon = state.pending_lat, state.pending_lon
+    if not p.coarse:
+        p_accuracy = p.accuracy_m or 0.0
+        accept = True
+        if state.fix_ts is not None:
+            accept = _plausible(state, p, p_accuracy, th, dense, signals)
+            if not accept:
+                pending_lat, pending_lon = p.lat, p.lon
+        if accept:
+            stay = _stay(state, p, th, signals)
+            if dense:
+                stay = _idle(stay, p, th, signals)
+            fix_ts, lat, lon, accuracy = p.ts, p.lat, p.lon, p_accuracy
+            pending_lat = pending_lon = None
+    new = DeviceState(
+        last_ts=p.ts,
+        fix_ts=fix_ts,
+        lat=lat,
+        lon=lon,
+        accuracy_m=accuracy,
+        anchor_ts=stay.ts,
+        anchor_lat=stay.lat,
+        anchor_lon=stay.lon,
+        idle_open=stay.idle_open,
+        offline_open=False,
+        tow_since=tow_since,
+        tow_open=tow_open,
+        alarms=p.alarms,
+        pending_lat=pending_lat,
+        pending_lon=pending_lon,
     )
-    if p.coarse:
-        return base, signals
-    accuracy = p.accuracy_m or 0.0
-    if state.fix_ts is None:
-        return _moved_to(base, p, accuracy, th), signals
+    return new, signals
+
+
+@dataclass(frozen=True, slots=True)
+class _Stay:
+    ts: datetime | None
+    lat: float
+    lon: float
+    idle_open: bool
+
+
+def _plausible(
+    state: DeviceState, p: Position, accuracy: float, th: Thresholds, dense: bool, signals: list[Signal]
+) -> bool:
+    """False for an outlier (gps_jump, held until confirmed); signals reappeared_far on the way."""
+    assert state.fix_ts is not None
     gap = (p.ts - state.fix_ts).total_seconds()
     moved = haversine_m(state.lat, state.lon, p.lat, p.lon)
     net = moved - state.accuracy_m - accuracy
@@ -122,7 +164,7 @@ def observe(state: DeviceState, p: Position, th: Thresholds, *, dense: bool = Tr
                 "limit_kmh": th.jump_kmh,
             }
             signals.append(Signal(AlertKind.GPS_JUMP, p.device_id, p.ts, p.device_id, evidence))
-            return dataclasses.replace(base, pending_lat=p.lat, pending_lon=p.lon), signals
+            return False
     # A wireless unit is silent for hours by design: only a dense reporter's silence means anything.
     if dense and gap >= th.reappear_gap_s and moved > th.reappear_m:
         evidence = {
@@ -132,70 +174,36 @@ def observe(state: DeviceState, p: Position, th: Thresholds, *, dense: bool = Tr
             "distance_km": round(moved / 1000, 1),
         }
         signals.append(Signal(AlertKind.REAPPEARED_FAR, p.device_id, p.ts, p.device_id, evidence))
-    moved_to = _moved_to(base, p, accuracy, th, signals_out=signals, state=state)
-    return (_idle(moved_to, p, th, signals) if dense else moved_to), signals
+    return True
 
 
-def _idle(state: DeviceState, p: Position, th: Thresholds, signals: list[Signal]) -> DeviceState:
+def _stay(state: DeviceState, p: Position, th: Thresholds, signals: list[Signal]) -> _Stay:
+    """The stay p belongs to: the current one when within stop_radius_m of its anchor, else a new one."""
+    if state.anchor_ts is not None:
+        if haversine_m(state.anchor_lat, state.anchor_lon, p.lat, p.lon) <= th.stop_radius_m:
+            return _Stay(state.anchor_ts, state.anchor_lat, state.anchor_lon, state.idle_open)
+        if state.idle_open:
+            evidence = {"moved_to": fix_evidence(p)}
+            signals.append(
+                Signal(AlertKind.LONG_IDLE, p.device_id, p.ts, "", evidence, clears=True, reason="vehicle moved")
+            )
+    return _Stay(p.ts, p.lat, p.lon, False)
+
+
+def _idle(stay: _Stay, p: Position, th: Thresholds, signals: list[Signal]) -> _Stay:
     """long_idle once the current stop has lasted the threshold (signalled once per stop)."""
-    if state.idle_open or state.anchor_ts is None:
-        return state
-    stopped = (p.ts - state.anchor_ts).total_seconds()
+    if stay.idle_open or stay.ts is None:
+        return stay
+    stopped = (p.ts - stay.ts).total_seconds()
     if stopped < th.long_idle_s:
-        return state
+        return stay
     evidence = {
-        "since": state.anchor_ts.isoformat(),
-        "lat": state.anchor_lat,
-        "lon": state.anchor_lon,
+        "since": stay.ts.isoformat(),
+        "lat": stay.lat,
+        "lon": stay.lon,
         "stopped_h": round(stopped / 3600, 1),
         "threshold_h": th.long_idle_s / 3600,
         "fix": fix_evidence(p),
     }
     signals.append(Signal(AlertKind.LONG_IDLE, p.device_id, p.ts, "", evidence))
-    return dataclasses.replace(state, idle_open=True)
-
-
-def _moved_to(
-    base: DeviceState,
-    p: Position,
-    accuracy: float,
-    th: Thresholds,
-    *,
-    signals_out: list[Signal] | None = None,
-    state: DeviceState | None = None,
-) -> DeviceState:
-    """Accept p as the car's position; keep or restart the stay it belongs to."""
-    anchor_ts, anchor_lat, anchor_lon, idle_open = p.ts, p.lat, p.lon, False
-    if state is not None and state.anchor_ts is not None:
-        if haversine_m(state.anchor_lat, state.anchor_lon, p.lat, p.lon) <= th.stop_radius_m:
-            anchor_ts, anchor_lat, anchor_lon, idle_open = (
-                state.anchor_ts,
-                state.anchor_lat,
-                state.anchor_lon,
-                state.idle_open,
-            )
-        elif state.idle_open and signals_out is not None:
-            signals_out.append(
-                Signal(
-                    AlertKind.LONG_IDLE,
-                    p.device_id,
-                    p.ts,
-                    "",
-                    {"moved_to": fix_evidence(p)},
-                    clears=True,
-                    reason="vehicle moved",
-                )
-            )
-    return dataclasses.replace(
-        base,
-        fix_ts=p.ts,
-        lat=p.lat,
-        lon=p.lon,
-        accuracy_m=accuracy,
-        anchor_ts=anchor_ts,
-        anchor_lat=anchor_lat,
-        anchor_lon=anchor_lon,
-        idle_open=idle_open,
-        pending_lat=None,
-        pending_lon=None,
-    )
+    return _Stay(stay.ts, stay.lat, stay.lon, True)

@@ -124,8 +124,10 @@ class DetectorPipeline:
         signals: list[Signal] = []
         th = self.thresholds
         for p in ordered:
-            before = pending.get(p.device_id) or self.states.get(p.device_id) or DeviceState()
-            signals += self._back_online(before, p)
+            before = pending.get(p.device_id)
+            if before is None:  # the device's first fix in this batch: was it silent long enough?
+                before = self.states.get(p.device_id) or DeviceState()
+                signals += self._back_online(before, p)
             device = self.devices.get(p.device_id)
             dense = device is None or device.kind == DeviceKind.WIRED
             after, found = observe(before, p, th, dense=dense)

@@ -71,7 +71,7 @@ def evaluate_batch(
     signals: list[FenceSignal] = []
     stale = 0
     for device_id, rows in by_device.items():
-        fixes = [Fix.of(positions[order[r]]) for r in rows]
+        fixes = [positions[order[r]] for r in rows]
         state, device_signals, skipped = _advance(
             device_id,
             states.get(device_id, DeviceFences()),
@@ -123,7 +123,7 @@ def rebuild(
 def _advance(
     device_id: DeviceId,
     state: DeviceFences,
-    fixes: Sequence[Fix],
+    fixes: Sequence[Position],
     rows: Sequence[int],
     membership: Membership,
     index: FenceIndex,
@@ -135,12 +135,15 @@ def _advance(
     signals: list[FenceSignal] = []
     last_ts = state.last_ts
     stale = 0
-    for fix, row in zip(fixes, rows, strict=True):
-        if last_ts is not None and fix.ts <= last_ts:
+    for position, row in zip(fixes, rows, strict=True):
+        if last_ts is not None and position.ts <= last_ts:
             stale += 1
             continue
-        last_ts = fix.ts
+        last_ts = position.ts
         pairs = membership.rows(row)
+        if pairs.start == pairs.stop and not current:
+            continue  # near no fence and inside none: nothing can change (most fixes of a fleet)
+        fix = Fix.of(position)
         near = {
             int(f): (bool(i), bool(c))
             for f, i, c in zip(

@@ -2,7 +2,6 @@
 
 import contextlib
 import logging
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -12,10 +11,11 @@ from rich.table import Table
 from api import cli as api_cli
 from ingest import cli as ingest_cli
 from ingest.bench import cli as ingest_bench
+from lienwatch.scheduler import maintain_positions
 from lienwatch.services import database_url
 from lienwatch.settings import Settings
 from simulators import cli as simulator_cli
-from storage import maintenance, migrate
+from storage import migrate
 from storage.database import connect
 from storage.errors import StorageError
 
@@ -45,6 +45,67 @@ def demo_command(
     from lienwatch.demo import demo
 
     demo(vehicles=vehicles, days=days, seed=seed, host=host, port=port, exit_after=exit_after)
+
+
+@bench_app.command("e2e")
+def bench_e2e(
+    vehicles: int = typer.Option(500, help="Simulated vehicles (every scenario included)."),
+    days: int = typer.Option(1, help="Simulated days."),
+    rate: float = typer.Option(5000.0, help="Background load during the latency phase, msgs/s."),
+    json_path: Path = typer.Option(None, "--json", help="Also write the figures here as JSON."),
+) -> None:
+    """Drain with every detector on vs off, and publish-to-alert latency under a steady load."""
+    import json
+
+    from rich.table import Table
+
+    from lienwatch import bench_e2e
+
+    settings = Settings()
+    with database_url(settings) as admin:
+        result = bench_e2e.run(admin_url=admin, vehicles=vehicles, days=days, rate=rate)
+    table = Table("measure", "value", title=f"end-to-end benchmark: {result['messages']:,} messages")
+    for key, value in result.items():
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
+    if json_path:
+        json_path.write_text(json.dumps(result, indent=2) + "\n")
+        console.print(f"wrote {json_path}")
+
+
+@bench_app.command("api")
+def bench_api(
+    positions_per_car: int = typer.Option(5000, help="Fixes per car (2,000 cars; 5,000 gives 10M positions)."),
+    alerts: int = typer.Option(100_000, help="Alerts in the table."),
+    clients: int = typer.Option(8, help="Concurrent clients."),
+    seconds: float = typer.Option(20.0, help="Seconds of load per endpoint."),
+    json_path: Path = typer.Option(None, "--json", help="Also write the figures here as JSON."),
+) -> None:
+    """p50/p99 of the alert list and a one-day track under concurrent clients, at volume."""
+    import json
+
+    from rich.table import Table
+
+    from lienwatch import bench_api as bench
+    from lienwatch.services import mqtt_url
+
+    settings = Settings()
+    with database_url(settings) as admin, mqtt_url(settings) as broker:
+        result = bench.run(
+            admin_url=admin,
+            mqtt_url=broker,
+            per_device=positions_per_car,
+            alerts=alerts,
+            clients=clients,
+            seconds=seconds,
+        )
+    table = Table("measure", "value", title=f"API benchmark: {result['positions']:,} positions")
+    for key, value in result.items():
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
+    if json_path:
+        json_path.write_text(json.dumps(result, indent=2) + "\n")
+        console.print(f"wrote {json_path}")
 
 
 @bench_app.command("geofence")
@@ -114,23 +175,12 @@ def db_migrate() -> None:
     """Apply pending migrations (idempotent: a second run applies nothing and says so)."""
     settings = Settings()
     try:
-        with database_url(settings) as url, connect(url, autocommit=True) as conn:
-            applied = migrate.migrate(conn, timescale=settings.timescale)
-            layout = migrate.current_layout(conn)
-            if layout == "native":
-                maintenance.maintain(
-                    conn,
-                    today=datetime.now(UTC).date(),
-                    retention_days=settings.retention_days,
-                    ahead_days=settings.partitions_ahead_days,
-                    compress_after_days=settings.compress_after_days,
-                )
-            elif layout == "timescale" and applied:
-                maintenance.apply_timescale_policies(
-                    conn,
-                    retention_days=settings.retention_days,
-                    compress_after_days=settings.compress_after_days,
-                )
+        with database_url(settings) as url:
+            with connect(url, autocommit=True) as conn:
+                applied = migrate.migrate(conn, timescale=settings.timescale)
+                layout = migrate.current_layout(conn)
+            if layout == "native" or applied:
+                maintain_positions(settings, url)  # days ahead, or TimescaleDB policies for a new layout
     except StorageError as exc:
         raise _fail(exc) from exc
     if applied:
@@ -164,14 +214,8 @@ def db_maintain() -> None:
     """Create day partitions ahead and drop expired ones (or refresh TimescaleDB policies)."""
     settings = Settings()
     try:
-        with database_url(settings) as url, connect(url, autocommit=True) as conn:
-            report = maintenance.maintain(
-                conn,
-                today=datetime.now(UTC).date(),
-                retention_days=settings.retention_days,
-                ahead_days=settings.partitions_ahead_days,
-                compress_after_days=settings.compress_after_days,
-            )
+        with database_url(settings) as url:
+            report = maintain_positions(settings, url)
     except StorageError as exc:
         raise _fail(exc) from exc
     console.print(

@@ -18,6 +18,7 @@ from alerts.pipeline import DetectorPipeline
 from domain.ids import LoanId
 from geofence.fence import Fence
 from ingest import runner
+from lienwatch.scheduler import maintain_positions
 from lienwatch.settings import Settings
 from simulators.cities import region_features, risk_zone_features
 from simulators.labels import iso, write_labels, write_meta
@@ -25,7 +26,7 @@ from simulators.messy import Messiness
 from simulators.publish import publish
 from simulators.seed import seed_fleet
 from simulators.simulation import SimConfig, Simulation, default_start, simulate
-from storage import fences, maintenance, migrate
+from storage import fences, migrate
 from storage.database import connect
 
 log = logging.getLogger(__name__)
@@ -44,13 +45,7 @@ def prepare(database_url: str, settings: Settings) -> None:
     """Migrate and maintain the positions store."""
     with connect(database_url, autocommit=True) as conn:
         migrate.migrate(conn, timescale=settings.timescale)
-        maintenance.maintain(
-            conn,
-            today=datetime.now(UTC).date(),
-            retention_days=settings.retention_days,
-            ahead_days=settings.partitions_ahead_days,
-            compress_after_days=settings.compress_after_days,
-        )
+    maintain_positions(settings, database_url)
 
 
 def seed(database_url: str, sim: Simulation) -> None:

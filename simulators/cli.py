@@ -1,8 +1,6 @@
 """`simulate` and `evaluate`: the simulator's commands, mounted into the `lienwatch` command."""
 
-import contextlib
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from lienwatch.services import database_url
 from lienwatch.settings import Settings
 from simulators.evaluate import AlertRow, evaluate
 from simulators.labels import LabelError, iso, read_labels, read_meta, write_labels, write_meta
@@ -34,20 +33,6 @@ _ALERTS_SQL = """
     FROM alerts
     WHERE %(prefix)s::text IS NULL OR loan_id LIKE %(prefix)s || '-%%'
 """
-
-
-@contextlib.contextmanager
-def _database(settings: Settings) -> Iterator[str]:
-    if settings.database_url:
-        yield settings.database_url
-        return
-    from lienwatch.embedded import start_postgres
-
-    server = start_postgres(settings.data_dir)
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 def _parse_start(text: str | None, days: int) -> datetime:
@@ -121,7 +106,7 @@ def simulate_command(
         console.print(f"labels written to {labels}")
     if seed_db:
         try:
-            with _database(settings) as url, connect(url) as conn:
+            with database_url(settings) as url, connect(url) as conn:
                 counts = seed_fleet(conn, sim.fleet)
         except StorageError as exc:
             raise _fail(str(exc)) from exc
@@ -166,7 +151,7 @@ def evaluate_command(
     if vehicles is None or days is None:
         raise _fail("fleet size unknown: pass --vehicles and --days (no run description beside the labels)")
     try:
-        with _database(settings) as url, connect(url) as conn:
+        with database_url(settings) as url, connect(url) as conn:
             rows = conn.execute(_ALERTS_SQL, {"prefix": meta.get("id_prefix")}).fetchall()
     except (StorageError, psycopg.Error) as exc:
         raise _fail(str(exc)) from exc
