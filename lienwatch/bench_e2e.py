@@ -127,6 +127,22 @@ def _latency(admin_url: str, *, rate: float, seconds: float, probes: int) -> dic
             loader.start()
             time.sleep(2.0)  # let the load settle
             published: dict[str, float] = {}
+            seen: dict[str, float] = {}
+            done = threading.Event()
+
+            def watch() -> None:  # polls while the probes go out: an alert is seen within ~10 ms
+                with psycopg.connect(db, autocommit=True) as conn:
+                    while not done.is_set():
+                        rows = conn.execute(
+                            "SELECT loan_id FROM alerts WHERE kind = 'power_cut' AND loan_id LIKE 'LP-%%'"
+                        ).fetchall()
+                        now = time.time()
+                        for (loan_id,) in rows:
+                            seen.setdefault(loan_id, now)
+                        time.sleep(0.01)
+
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
             for device in probe_ids:
                 body = {
                     "ts": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
@@ -138,18 +154,11 @@ def _latency(admin_url: str, *, rate: float, seconds: float, probes: int) -> dic
                 published[f"LP-{device}"] = time.time()
                 publish(broker.url, [Message(0, f"trackers/{device}/position", orjson.dumps(body))])
                 time.sleep(seconds / probes / 2)
-            seen: dict[str, float] = {}
             deadline = time.time() + 60
             while len(seen) < len(published) and time.time() < deadline:
-                with psycopg.connect(db) as conn:
-                    rows = conn.execute(
-                        "SELECT loan_id FROM alerts WHERE kind = 'power_cut' AND loan_id = ANY(%s)",
-                        (list(set(published) - set(seen)),),
-                    ).fetchall()
-                now = time.time()
-                for (loan_id,) in rows:
-                    seen[loan_id] = now
-                time.sleep(0.01)
+                time.sleep(0.05)
+            done.set()
+            watcher.join(5)
             loader.join(300)
         finally:
             ingest.stop()
