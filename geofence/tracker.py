@@ -18,7 +18,7 @@ from domain.ids import DeviceId, FenceId, LoanId
 from domain.position import Position
 from geofence.fence import Fence
 from geofence.index import FenceIndex, Membership
-from geofence.membership import Event, FenceState, Outcome, Step, expire, transition
+from geofence.membership import Event, FenceState, Outcome, Phase, Step, expire, transition
 from geofence.signals import (
     EXIT_AFTER_S,
     EXIT_FIXES,
@@ -143,6 +143,8 @@ def _advance(
         pairs = membership.rows(row)
         if pairs.start == pairs.stop and not current:
             continue  # near no fence and inside none: nothing can change (most fixes of a fleet)
+        if current and _settled_inside(current, pairs, position, membership, index, loan_ids):
+            continue  # still inside the same fences, no timer running: STAY changes nothing
         fix = Fix.of(position)
         near = {
             int(f): (bool(i), bool(c))
@@ -172,6 +174,29 @@ def _advance(
             if step.outcome is not Outcome.NONE:
                 signals.append(_signal(device_id, index, fence_row, step, fix.ts, exit_fixes, exit_after_s))
     return DeviceFences(tuple(sorted(current.items())), last_ts), signals, stale
+
+
+def _settled_inside(
+    current: dict[FenceId, FenceState],
+    pairs: slice,
+    position: Position,
+    membership: Membership,
+    index: FenceIndex,
+    loan_ids: frozenset[LoanId],
+) -> bool:
+    """True when this fix would only STAY in every fence the device is in (e.g. its home region)."""
+    if position.coarse or pairs.stop - pairs.start != len(current) or not membership.inside[pairs].all():
+        return False
+    for row in membership.fence[pairs].tolist():
+        fence = index.fences[row]
+        state = current.get(fence.fence_id)
+        if state is None or state.phase is not Phase.INSIDE or fence.active_hours is not None:
+            return False
+        if not fence.applies_to(loan_ids):
+            return False
+        if fence.dwell_s is not None and not state.dwell_signalled:
+            return False
+    return True
 
 
 def _classify(fence: Fence, fix: Fix, verdict: tuple[bool, bool] | None) -> Event:
