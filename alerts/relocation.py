@@ -20,7 +20,7 @@ from domain.vocabulary import AlertKind, DeviceKind
 from geofence.home import Home, home_cluster, outside_region, overnight_far
 from geofence.regions import builtin_regions
 from geofence.signals import Relocation
-from geofence.staypoints import stay_points
+from geofence.staypoints import StayPoint, stay_points
 from storage.database import Connection
 from storage.stays import night_fixes
 
@@ -73,3 +73,15 @@ def relocations(
         if found is not None:
             signals.append(Signal(AlertKind.RELOCATION, device_id, found.at, "", _evidence(found, home)))
     return signals
+
+
+def home_of(
+    conn: Connection, device_ids: list[DeviceId], *, now: datetime, timezone: str
+) -> tuple[Home | None, list[StayPoint]]:
+    """The home cluster recomputed on demand from a car's stored night fixes, with its stay points."""
+    tracks = night_fixes(conn, device_ids, now - _HOME_WINDOW, now, timezone)
+    stays: list[StayPoint] = []
+    for ts, lat, lon in tracks.values():
+        stays += stay_points(ts, lat, lon)
+    stays.sort(key=lambda s: s.arrived)
+    return home_cluster(stays, now=now, timezone=timezone), stays

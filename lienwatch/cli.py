@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -15,7 +16,7 @@ from lienwatch.scheduler import maintain_positions
 from lienwatch.services import database_url
 from lienwatch.settings import Settings
 from simulators import cli as simulator_cli
-from storage import migrate
+from storage import migrate, registry
 from storage.database import connect
 from storage.errors import StorageError
 
@@ -136,6 +137,37 @@ def scheduler() -> None:
         console.print("scheduler running; Ctrl-C to stop")
         with contextlib.suppress(KeyboardInterrupt, SystemExit):
             jobs.build(settings, url).start()
+
+
+@app.command("home")
+def home(vin: str = typer.Argument(..., help="The vehicle's VIN.")) -> None:
+    """Recompute a car's home cluster now (most frequent overnight stay of the last 30 days)."""
+    from alerts.relocation import home_of
+    from geofence.home import night_of
+
+    settings = Settings()
+    with database_url(settings) as url, connect(url, autocommit=True) as conn:
+        devices = [d.device_id for d in registry.all_devices(conn).values() if d.vin == vin]
+        if not devices:
+            console.print(f"[red]error:[/red] vin: no registered device on {vin!r}")
+            raise typer.Exit(2)
+        found, stays = home_of(conn, devices, now=datetime.now(UTC), timezone=settings.timezone)
+    if found is None:
+        console.print(f"no home yet for {vin}: no overnight stay in the last 30 days")
+        return
+    console.print(f"home of {vin}: {found.lat:.5f}, {found.lon:.5f} ({found.nights} nights, {found.stays} stays)")
+    table = Table("night of", "lat", "lon", "arrived", "left", title="overnight stays")
+    for stay in stays:
+        night = night_of(stay, settings.timezone)
+        if night is not None:
+            table.add_row(
+                str(night),
+                f"{stay.lat:.5f}",
+                f"{stay.lon:.5f}",
+                f"{stay.arrived:%Y-%m-%d %H:%M}",
+                f"{stay.left:%Y-%m-%d %H:%M}",
+            )
+    console.print(table)
 
 
 @app.command("api")
