@@ -29,7 +29,7 @@ class AclMosquitto(PrivateMosquitto):
         self.trackers = trackers
 
     def config(self) -> str:
-        kept = [line for line in super().config().splitlines() if line.split()[0] != "allow_anonymous"]
+        kept = [line for line in super().config().splitlines() if line.split()[0] not in ("allow_anonymous", "user")]
         passwd = self.workdir / "passwd"
         shutil.copyfile(DEPLOY / "passwd", passwd)
         passwd.chmod(0o600)
