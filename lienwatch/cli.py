@@ -109,6 +109,25 @@ def bench_api(
         console.print(f"wrote {json_path}")
 
 
+@bench_app.command("scale")
+def bench_scale(
+    messages: int = typer.Option(100_000, help="Messages drained at each fleet size."),
+    json_path: Path = typer.Option(None, "--json", help="Also write the figures here as JSON."),
+) -> None:
+    """Throughput and memory from 1k to 100k devices; bytes per position with and without compression."""
+    import json
+
+    from lienwatch import bench_scale as bench
+
+    settings = Settings()
+    with database_url(settings) as admin:
+        result = bench.run(admin_url=admin, messages=messages)
+    console.print_json(json.dumps(result))
+    if json_path:
+        json_path.write_text(json.dumps(result, indent=2) + "\n")
+        console.print(f"wrote {json_path}")
+
+
 @bench_app.command("geofence")
 def bench_geofence(
     json_path: Path = typer.Option(None, "--json", help="Also write the figures here as JSON."),

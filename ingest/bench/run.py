@@ -13,6 +13,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,18 +28,19 @@ from ingest.bench import anchors, workload
 from lienwatch.local_mosquitto import PrivateMosquitto
 from storage import migrate, registry
 from storage.database import connect
+from storage.migrate import TimescaleMode
 
 
 @contextlib.contextmanager
-def scratch_database(admin_url: str) -> Iterator[str]:
+def scratch_database(admin_url: str, *, timescale: TimescaleMode = "auto") -> Iterator[str]:
     """A new, migrated database on the server of `admin_url`, dropped afterwards."""
-    name = f"lw_bench_{os.getpid()}_{int(time.time())}"
+    name = f"lw_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = psycopg.conninfo.make_conninfo(admin_url, dbname=name)
     try:
         with connect(url, autocommit=True) as conn:
-            migrate.migrate(conn, timescale="auto")
+            migrate.migrate(conn, timescale=timescale)
         yield url
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
