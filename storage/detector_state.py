@@ -12,9 +12,15 @@ from storage.database import Connection
 
 _TIMES = ("last_ts", "fix_ts", "anchor_ts", "tow_since")
 
+# A batch touches thousands of devices: COPY them into a staging table, then one upsert.
+_STAGING = """
+    CREATE TEMP TABLE IF NOT EXISTS device_state_staging
+        (device_id text, last_ts timestamptz, state jsonb) ON COMMIT DELETE ROWS
+"""
+_COPY = "COPY device_state_staging (device_id, last_ts, state) FROM STDIN (FORMAT BINARY)"
 _UPSERT = """
     INSERT INTO device_state (device_id, last_ts, state, updated_at)
-    VALUES (%s, %s, %s, now())
+    SELECT device_id, last_ts, state, now() FROM device_state_staging
     ON CONFLICT (device_id) DO UPDATE
         SET last_ts = EXCLUDED.last_ts, state = EXCLUDED.state, updated_at = now()
 """
@@ -48,9 +54,15 @@ def from_json(data: Mapping[str, Any]) -> DeviceState:
 def save(conn: Connection, states: Iterable[tuple[DeviceId, DeviceState]]) -> None:
     """Upsert these devices' states (call inside the batch transaction)."""
     rows = [(device_id, st.last_ts, Jsonb(to_json(st))) for device_id, st in states]
-    if rows:
-        with conn.cursor() as cur:
-            cur.executemany(_UPSERT, rows)
+    if not rows:
+        return
+    with conn.cursor() as cur:
+        cur.execute(_STAGING)
+        with cur.copy(_COPY) as copy:
+            copy.set_types(("text", "timestamptz", "jsonb"))
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(_UPSERT)
 
 
 def load_all(conn: Connection) -> dict[DeviceId, DeviceState]:
