@@ -7,6 +7,7 @@ from alerts.actions import Action, AlertDraft
 from alerts.lifecycle import AlertEvent, transition
 from domain.vocabulary import AlertStatus
 from storage import alerts as alert_rows
+from storage import webhooks
 from storage.database import Connection
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,7 @@ def apply(conn: Connection, actions: Sequence[Action]) -> tuple[int, int, int]:
             alert_id, is_new = alert_rows.upsert(conn, action)
             if is_new:
                 opened += 1
+                webhooks.enqueue_alert_event(conn, alert_id, "alert.opened")  # same transaction: no delivery lost
                 log.info("alert %d opened: %s on loan %s", alert_id, action.kind, action.loan_id)
             else:
                 refreshed += 1
@@ -30,5 +32,6 @@ def apply(conn: Connection, actions: Sequence[Action]) -> tuple[int, int, int]:
         alert_id, status = live
         change = transition(AlertStatus(status), AlertEvent.CLEAR, actor="engine", note=action.reason)
         alert_rows.apply_change(conn, alert_id, change, action.at)
+        webhooks.enqueue_alert_event(conn, alert_id, "alert.cleared")
         cleared += 1
     return opened, refreshed, cleared

@@ -1,0 +1,117 @@
+"""The webhook delivery worker: drains the outbox, signs, posts, records every attempt.
+
+Deliveries are claimed under a lease, so two workers never send the same one at once and a
+worker that dies mid-send leaves it to be retried when the lease runs out (at-least-once; the
+X-Lienwatch-Delivery header lets receivers de-duplicate). A failed attempt is retried after a
+doubling delay capped at `cap_s`; after `max_attempts` the delivery is marked failed.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from psycopg_pool import ConnectionPool
+
+from api import signing
+from storage import webhooks
+from storage.database import Connection, connect
+
+log = logging.getLogger(__name__)
+
+Sender = Callable[[str, bytes, dict[str, str], float], int]
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    base_s: float = 2.0
+    cap_s: float = 600.0
+    max_attempts: int = 15
+
+    def delay(self, attempts_done: int) -> float | None:
+        """Seconds until the next try after this many attempts; None means give up."""
+        if attempts_done >= self.max_attempts:
+            return None
+        return float(min(self.cap_s, self.base_s * 2 ** max(0, attempts_done - 1)))
+
+
+def http_post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
+    """POST and return the status code (non-2xx statuses are returned, not raised)."""
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def deliver_due(
+    conn: Connection,
+    *,
+    backoff: Backoff = Backoff(),
+    send: Sender = http_post,
+    limit: int = 20,
+    timeout_s: float = 10.0,
+) -> int:
+    """Attempt every due delivery once (conn in autocommit); returns how many were delivered."""
+    delivered = 0
+    # The lease outlasts the slowest possible pass, so no other worker takes a claimed delivery.
+    lease_s = limit * timeout_s + 30.0
+    for d in webhooks.claim_due(conn, limit=limit, lease_s=lease_s):
+        body = json.dumps(d.payload, separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "lienwatch-webhooks",
+            "X-Lienwatch-Event": d.event,
+            "X-Lienwatch-Delivery": str(d.delivery_id),
+            signing.HEADER: signing.sign(d.secret, int(time.time()), body),
+        }
+        started = time.monotonic()
+        status: int | None = None
+        error: str | None = None
+        try:
+            status = send(d.url, body, headers, timeout_s)
+            if not 200 <= status < 300:
+                error = f"HTTP {status}"
+        except (OSError, ValueError) as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        elapsed = int((time.monotonic() - started) * 1000)
+        retry = None if error is None else backoff.delay(d.attempts + 1)
+        with conn.transaction():
+            webhooks.record_attempt(
+                conn, d.delivery_id, status_code=status, error=error, duration_ms=elapsed, retry_in_s=retry
+            )
+        if error is None:
+            delivered += 1
+        else:
+            log.info("webhook delivery %s to %s failed (%s); retry in %s s", d.delivery_id, d.url, error, retry)
+    return delivered
+
+
+def deliver_pending(database_url: str, *, backoff: Backoff = Backoff()) -> int:
+    """One pass over the outbox on a connection of its own (for the scheduler)."""
+    with connect(database_url, autocommit=True) as conn:
+        return deliver_due(conn, backoff=backoff)
+
+
+async def run(pool: ConnectionPool[Connection], *, interval_s: float, backoff: Backoff, stop: asyncio.Event) -> None:
+    """Drain the outbox every interval_s until `stop` is set (the app lifespan's task)."""
+
+    def once() -> int:
+        with pool.connection(timeout=5) as conn:
+            return deliver_due(conn, backoff=backoff)
+
+    while not stop.is_set():
+        try:
+            sent = await asyncio.to_thread(once)
+        except Exception:  # the worker must outlive any one bad pass
+            log.exception("webhook delivery pass failed")
+            sent = 0
+        if sent == 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)

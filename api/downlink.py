@@ -1,0 +1,42 @@
+"""Commands to trackers over MQTT: trackers/{device_id}/command, QoS 1, with aiomqtt."""
+
+import json
+from typing import Any
+
+import aiomqtt
+
+from ingest.link import BrokerAddress
+from ingest.topics import command_topic
+
+# Chase mode asks the unit to report every 10 s while a recovery is under way.
+CHASE_INTERVAL_S = 10
+
+
+class DownlinkError(Exception):
+    """The command could not be handed to the broker."""
+
+
+def command_payload(command: str, *, ref: str, actor: str) -> dict[str, Any]:
+    """The JSON a tracker receives for one of: locate, chase_on, chase_off."""
+    payload: dict[str, Any] = {"ref": ref, "issued_by": actor}
+    if command == "locate":
+        return payload | {"cmd": "locate"}
+    if command == "chase_on":
+        return payload | {"cmd": "set_interval", "interval_s": CHASE_INTERVAL_S, "mode": "chase"}
+    if command == "chase_off":
+        return payload | {"cmd": "set_interval", "interval_s": None, "mode": "normal"}
+    raise ValueError(f"command: unknown {command!r}")
+
+
+async def publish(mqtt_url: str, device_id: str, payload: dict[str, Any], *, timeout_s: float = 5.0) -> str:
+    """Publish at QoS 1 and wait for the broker's PUBACK; returns the topic."""
+    address = BrokerAddress.parse(mqtt_url)
+    topic = command_topic(device_id)
+    try:
+        async with aiomqtt.Client(
+            address.host, address.port, username=address.username, password=address.password, timeout=timeout_s
+        ) as client:
+            await client.publish(topic, json.dumps(payload).encode(), qos=1, timeout=timeout_s)
+    except (aiomqtt.MqttError, OSError, TimeoutError) as exc:
+        raise DownlinkError(f"publishing to {topic}: {exc}") from exc
+    return topic

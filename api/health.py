@@ -1,0 +1,57 @@
+"""Liveness, readiness (database and broker reachable) and Prometheus metrics."""
+
+import asyncio
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from psycopg_pool import ConnectionPool
+from starlette.concurrency import run_in_threadpool
+
+from ingest.link import BrokerAddress, LinkError
+from storage.database import Connection
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """The database and the broker are reachable."""
+    checks = {
+        "database": await run_in_threadpool(_database_ok, request.app.state.pool),
+        "broker": await _broker_ok(request.app.state.mqtt_url),
+    }
+    ready = all(checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    """Prometheus exposition."""
+    return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _database_ok(pool: ConnectionPool[Connection]) -> bool:
+    try:
+        with pool.connection(timeout=2) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except Exception:  # psycopg errors and the pool's own PoolTimeout alike mean "not ready"
+        return False
+
+
+async def _broker_ok(mqtt_url: str) -> bool:
+    try:
+        address = BrokerAddress.parse(mqtt_url)
+        _, writer = await asyncio.wait_for(asyncio.open_connection(address.host, address.port), timeout=2)
+    except (OSError, TimeoutError, LinkError):
+        return False
+    writer.close()
+    await writer.wait_closed()
+    return True

@@ -1,0 +1,149 @@
+"""The alert work queue: list (filtered, scoped, by priority, cursor-paged), one alert with its
+evidence and history, and the people's transitions (acknowledge, assign, resolve, dismiss)."""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, Field
+
+from alerts.lifecycle import AlertEvent, IllegalTransition, transition
+from api import cursor, views
+from api.auth import Family, Principal
+from api.deps import Conn, require
+from api.errors import Conflict, Forbidden, NotFound
+from api.policy import location_access, scrub
+from domain.vocabulary import AlertKind, AlertStatus, Bucket, Disposition
+from storage import alert_queries, audit, tracks, webhooks
+from storage import alerts as alert_store
+from storage.alert_queries import AlertFilter, AlertRow
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+
+Severity = Literal["info", "low", "medium", "high", "critical"]
+Held = Literal["exclude", "include", "only"]
+AlertIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+LIVE = [AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value, AlertStatus.ASSIGNED.value]
+
+
+class TransitionIn(BaseModel):
+    event: Literal["acknowledge", "assign", "resolve", "dismiss"]
+    assignee: str | None = Field(None, min_length=1, max_length=200)
+    disposition: Disposition | None = None
+    note: str | None = Field(None, max_length=2000)
+
+
+def alert_filter(
+    who: Principal,
+    status: list[AlertStatus] | None,
+    kind: list[AlertKind] | None,
+    severity: list[Severity] | None,
+    bucket: list[Bucket] | None,
+    assignee: str | None,
+    loan_id: str | None,
+    opened_from: datetime | None,
+    opened_to: datetime | None,
+    held: Held,
+) -> AlertFilter:
+    """The storage filter for these query parameters, scoped to the caller."""
+    return AlertFilter(
+        statuses=[s.value for s in status] if status else LIVE,
+        kinds=[k.value for k in kind] if kind else None,
+        severities=list(severity) if severity else None,
+        buckets=[b.value for b in bucket] if bucket else None,
+        assignee=assignee,
+        loan_id=loan_id,
+        opened_from=opened_from,
+        opened_to=opened_to,
+        collector=who.scope_collector,
+        held=held,
+    )
+
+
+@router.get("", summary="The alert queue, highest priority first")
+def list_alerts(
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.ALERTS_READ))],
+    status: Annotated[list[AlertStatus] | None, Query(description="Default: the live statuses")] = None,
+    kind: Annotated[list[AlertKind] | None, Query()] = None,
+    severity: Annotated[list[Severity] | None, Query()] = None,
+    bucket: Annotated[list[Bucket] | None, Query()] = None,
+    assignee: Annotated[str | None, Query(max_length=200)] = None,
+    loan_id: Annotated[str | None, Query(max_length=200)] = None,
+    opened_from: datetime | None = None,
+    opened_to: datetime | None = None,
+    held: Annotated[Held, Query(description="Alerts of loans under a legal hold")] = "exclude",
+    cursor_: Annotated[str | None, Query(alias="cursor", max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """Alerts in the caller's scope; legal-hold alerts only with held=include|only."""
+    where = alert_filter(who, status, kind, severity, bucket, assignee, loan_id, opened_from, opened_to, held)
+    after = cursor.decode(cursor_, (float, int)) if cursor_ else None
+    rows = alert_queries.list_alerts(conn, where, after=(after[0], after[1]) if after else None, limit=limit)
+    following = cursor.encode(rows[-1].priority, rows[-1].alert_id) if len(rows) == limit else None
+    return {"items": [views.alert(r) for r in rows], "next_cursor": following}
+
+
+def _visible(conn: Conn, who: Principal, alert_id: int, *, for_update: bool = False) -> tuple[AlertRow, dict[str, Any]]:
+    found = alert_queries.get_alert(conn, alert_id, for_update=for_update)
+    if found is None or not who.sees_loan(found[0].assigned_collector):
+        raise NotFound(f"alert {alert_id} does not exist or is not in your scope")
+    return found
+
+
+@router.get("/{alert_id}", summary="One alert with its evidence and history")
+def get_alert(
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.ALERTS_READ))],
+    alert_id: AlertIdPath,
+    purpose: Annotated[str, Query(min_length=1, max_length=500)] = "alert review",
+) -> dict[str, Any]:
+    """The alert, its evidence (coordinates rounded unless precise access applies) and history."""
+    row, evidence = _visible(conn, who, alert_id)
+    vehicle = tracks.vehicle_loan(conn, row.vin) if row.vin else None
+    precise = vehicle is not None and location_access(vehicle).precise
+    audit.record(
+        conn,
+        actor=who.name,
+        action="alert_evidence_read",
+        subject_type="alert",
+        subject_id=str(alert_id),
+        purpose=purpose,
+        detail={"loan_id": row.loan_id, "precise": precise},
+    )
+    body = views.alert(row)
+    body["evidence"] = evidence if precise else scrub(evidence)
+    body["precise_location"] = precise
+    body["history"] = alert_queries.history(conn, alert_id)
+    return body
+
+
+@router.post("/{alert_id}/transitions", summary="Acknowledge, assign, resolve or dismiss an alert")
+def transition_alert(
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.ALERTS_WORK))],
+    alert_id: AlertIdPath,
+    body: TransitionIn,
+) -> dict[str, Any]:
+    """Apply one lifecycle event; 409 when the alert's state does not allow it."""
+    event = AlertEvent(body.event)
+    if event == AlertEvent.ASSIGN and not who.may(Family.ALERTS_ASSIGN):
+        family = Family.ALERTS_ASSIGN
+        raise Forbidden(f"role {who.role.value!r} may not use {family.value}", family=family.value)
+    with conn.transaction():
+        row, _ = _visible(conn, who, alert_id, for_update=True)
+        try:
+            change = transition(
+                AlertStatus(row.status),
+                event,
+                actor=who.name,
+                disposition=body.disposition,
+                assignee=body.assignee,
+                note=body.note,
+            )
+        except IllegalTransition as exc:
+            raise Conflict(str(exc), state=row.status, event=event.value) from exc
+        alert_store.apply_change(conn, alert_id, change, datetime.now(UTC))
+        webhooks.enqueue_alert_event(conn, alert_id, f"alert.{event.value}")
+    updated, _ = _visible(conn, who, alert_id)
+    return views.alert(updated)

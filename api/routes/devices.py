@@ -1,0 +1,105 @@
+"""Devices: list, register, pair to a vehicle, set the expected report cadence (installers)."""
+
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from api import cursor
+from api.auth import Family, Principal
+from api.deps import Conn, require
+from api.errors import NotFound
+from domain.vocabulary import DeviceKind
+from storage import device_admin
+from storage.device_admin import DeviceNotFound, VehicleNotFound
+
+router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+
+DeviceIdPath = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Interval = Annotated[int | None, Field(None, ge=1, le=30 * 86400)]
+
+
+class CadenceIn(BaseModel):
+    moving_interval_s: Interval = None
+    parked_interval_s: Interval = None
+    scheduled_interval_s: Interval = None
+
+
+class DeviceIn(CadenceIn):
+    kind: DeviceKind
+    vin: str | None = Field(None, min_length=1, max_length=64)
+
+
+class PairIn(BaseModel):
+    vin: str | None = Field(None, min_length=1, max_length=64, description="None takes the device off")
+
+
+@router.get("", summary="Registered devices, by id")
+def list_devices(
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.DEVICES_READ))],
+    vin: Annotated[str | None, Query(max_length=64)] = None,
+    cursor_: Annotated[str | None, Query(alias="cursor", max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """A page of devices."""
+    after = cursor.decode(cursor_, (str,))[0] if cursor_ else None
+    rows = device_admin.list_devices(conn, vin=vin, after=after, limit=limit)
+    following = cursor.encode(rows[-1].device_id) if len(rows) == limit else None
+    return {"items": [asdict(r) for r in rows], "next_cursor": following}
+
+
+@router.put("/{device_id}", summary="Register (or re-register) a device")
+def register(
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.DEVICES_WRITE))],
+    device_id: DeviceIdPath,
+    body: DeviceIn,
+    response: Response,
+) -> dict[str, Any]:
+    """201 when new; its vehicle, if named, must exist."""
+    try:
+        created = device_admin.register(conn, {"device_id": device_id, **body.model_dump()} | {"kind": body.kind.value})
+    except VehicleNotFound as exc:
+        raise NotFound(f"vin: vehicle {body.vin} does not exist", field="vin") from exc
+    response.status_code = 201 if created else 200
+    return asdict(device_admin.get_device(conn, device_id))
+
+
+@router.put("/{device_id}/vehicle", summary="Pair a device to a vehicle")
+def pair(
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.DEVICES_WRITE))],
+    device_id: DeviceIdPath,
+    body: PairIn,
+) -> dict[str, Any]:
+    """Fit the device to a vehicle (or take it off)."""
+    try:
+        device_admin.pair(conn, device_id, body.vin)
+    except VehicleNotFound as exc:
+        raise NotFound(f"vin: vehicle {body.vin} does not exist", field="vin") from exc
+    except DeviceNotFound as exc:
+        raise NotFound(f"device {device_id} is not registered") from exc
+    return asdict(device_admin.get_device(conn, device_id))
+
+
+@router.put("/{device_id}/cadence", summary="Set the expected report intervals")
+def cadence(
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.DEVICES_WRITE))],
+    device_id: DeviceIdPath,
+    body: CadenceIn,
+) -> dict[str, Any]:
+    """The offline detector judges silence against these."""
+    try:
+        device_admin.set_cadence(
+            conn,
+            device_id,
+            moving_s=body.moving_interval_s,
+            parked_s=body.parked_interval_s,
+            scheduled_s=body.scheduled_interval_s,
+        )
+    except DeviceNotFound as exc:
+        raise NotFound(f"device {device_id} is not registered") from exc
+    return asdict(device_admin.get_device(conn, device_id))

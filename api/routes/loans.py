@@ -1,0 +1,167 @@
+"""Loans: read (scoped to a collector's own), create/update, settle, legal holds, assignment."""
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from api import cursor, views
+from api.auth import Family, Principal
+from api.deps import Conn, require
+from api.errors import NotFound
+from domain.vocabulary import LegalHold, LoanStatus
+from storage import loans_admin
+from storage.database import Connection
+from storage.loans_admin import LoanNotFound
+
+router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
+
+LoanIdPath = Annotated[str, Path(min_length=1, max_length=100)]
+
+
+class LoanIn(BaseModel):
+    """A loan as the lender's loan system pushes it (its vehicle is created or updated by VIN)."""
+
+    vin: str = Field(min_length=1, max_length=64)
+    plate: str | None = Field(None, max_length=32)
+    make_model: str | None = Field(None, max_length=200)
+    borrower_name: str | None = Field(None, max_length=200)
+    status: LoanStatus = LoanStatus.ACTIVE
+    days_past_due: int = Field(0, ge=0, le=100_000)
+    outstanding_balance: Decimal = Field(Decimal(0), ge=0, lt=Decimal("1e12"), decimal_places=2)
+    currency: str = Field("CNY", min_length=3, max_length=3)
+    home_lat: float | None = Field(None, ge=-90, le=90)
+    home_lon: float | None = Field(None, ge=-180, le=180)
+    bound_region: str | None = Field(None, max_length=200)
+    assigned_collector: str | None = Field(None, max_length=200)
+
+
+class HoldIn(BaseModel):
+    kind: LegalHold
+    until: date | None = None
+    note: str | None = Field(None, max_length=2000)
+
+
+class AssignmentIn(BaseModel):
+    collector: str | None = Field(None, min_length=1, max_length=200, description="None unassigns")
+
+
+def save(conn: Connection, loan_id: str, loan: LoanIn) -> bool:
+    """Upsert one loan; True when it was new."""
+    return loans_admin.upsert_loan(
+        conn, {"loan_id": loan_id, **loan.model_dump(mode="python")} | {"status": loan.status.value}
+    )
+
+
+def visible_loan(conn: Connection, who: Principal, loan_id: str) -> dict[str, Any]:
+    """The loan as this caller may see it; 404 outside the caller's scope."""
+    try:
+        row = loans_admin.get_loan(conn, loan_id)
+    except LoanNotFound as exc:
+        raise NotFound(f"loan {loan_id} does not exist or is not in your scope") from exc
+    if not who.sees_loan(row.assigned_collector):
+        raise NotFound(f"loan {loan_id} does not exist or is not in your scope")
+    return views.loan(row, who)
+
+
+@router.get("", summary="Loans in the caller's scope, by id")
+def list_loans(
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.LOANS_READ))],
+    status: LoanStatus | None = None,
+    min_days_past_due: Annotated[int | None, Query(ge=0, le=100_000)] = None,
+    cursor_: Annotated[str | None, Query(alias="cursor", max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """A page of loans; collectors see only their own."""
+    after = cursor.decode(cursor_, (str,))[0] if cursor_ else None
+    rows = loans_admin.list_loans(
+        conn,
+        collector=who.scope_collector,
+        status=status.value if status else None,
+        min_dpd=min_days_past_due,
+        after=after,
+        limit=limit,
+    )
+    following = cursor.encode(rows[-1].loan_id) if len(rows) == limit else None
+    return {"items": [views.loan(r, who) for r in rows], "next_cursor": following}
+
+
+@router.get("/{loan_id}", summary="One loan with its open legal holds")
+def get_loan(
+    conn: Conn, who: Annotated[Principal, Depends(require(Family.LOANS_READ))], loan_id: LoanIdPath
+) -> dict[str, Any]:
+    """The loan, if in the caller's scope."""
+    return visible_loan(conn, who, loan_id)
+
+
+@router.put("/{loan_id}", summary="Create or replace a loan")
+def put_loan(
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.LOANS_WRITE))],
+    loan_id: LoanIdPath,
+    body: LoanIn,
+    response: Response,
+) -> dict[str, Any]:
+    """Upsert; legal holds are left as they are. 201 when created."""
+    with conn.transaction():
+        created = save(conn, loan_id, body)
+    response.status_code = 201 if created else 200
+    return visible_loan(conn, who, loan_id)
+
+
+@router.post("/{loan_id}/settle", summary="Mark a loan settled (monitoring stops)")
+def settle(
+    conn: Conn, who: Annotated[Principal, Depends(require(Family.LOANS_WRITE))], loan_id: LoanIdPath
+) -> dict[str, Any]:
+    """Settled loans stop being monitored."""
+    try:
+        loans_admin.set_fields(conn, loan_id, status=LoanStatus.SETTLED.value, days_past_due=0)
+    except LoanNotFound as exc:
+        raise NotFound(f"loan {loan_id} does not exist") from exc
+    return visible_loan(conn, who, loan_id)
+
+
+@router.post("/{loan_id}/holds", status_code=201, summary="Place a legal hold")
+def add_hold(
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.LOANS_HOLDS))],
+    loan_id: LoanIdPath,
+    body: HoldIn,
+) -> dict[str, Any]:
+    """Alerts on a held loan stay on record but leave the actionable queue."""
+    try:
+        hold_id = loans_admin.add_hold(conn, loan_id, body.kind.value, body.until, body.note)
+    except LoanNotFound as exc:
+        raise NotFound(f"loan {loan_id} does not exist") from exc
+    return {"hold_id": hold_id} | visible_loan(conn, who, loan_id)
+
+
+@router.delete("/{loan_id}/holds/{hold_id}", summary="Release a legal hold")
+def release_hold(
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.LOANS_HOLDS))],
+    loan_id: LoanIdPath,
+    hold_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+) -> dict[str, Any]:
+    """Release one open hold."""
+    if not loans_admin.release_hold(conn, loan_id, hold_id):
+        raise NotFound(f"loan {loan_id} has no open hold {hold_id}")
+    return visible_loan(conn, who, loan_id)
+
+
+@router.put("/{loan_id}/assignment", summary="Assign the loan to a collector")
+def assign(
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.LOANS_ASSIGN))],
+    loan_id: LoanIdPath,
+    body: AssignmentIn,
+) -> dict[str, Any]:
+    """Set (or clear) the collector the loan is assigned to."""
+    try:
+        loans_admin.set_fields(conn, loan_id, assigned_collector=body.collector)
+    except LoanNotFound as exc:
+        raise NotFound(f"loan {loan_id} does not exist") from exc
+    return visible_loan(conn, who, loan_id)

@@ -1,0 +1,164 @@
+"""Vehicles: last position and status, and tracks between two times, under the privacy rules.
+
+Every read is audited with its purpose. Tracks up to RAW_SPAN are served fix by fix; longer
+ones are downsampled to about MAX_POINTS bins (positions_5min on TimescaleDB, date_bin otherwise).
+"""
+
+import csv
+import io
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+
+from api.auth import Family, Principal
+from api.deps import Conn, require
+from api.errors import LocationRestricted, NotFound, Unprocessable
+from api.policy import coarse, location_access, mask
+from storage import audit, tracks
+from storage.database import Connection
+from storage.migrate import current_layout
+from storage.tracks import TrackPoint, VehicleLoan
+
+router = APIRouter(prefix="/api/v1/vehicles", tags=["vehicles"])
+
+RAW_SPAN = timedelta(hours=6)
+MAX_SPAN = timedelta(days=31)
+MAX_POINTS = 2000
+OFFLINE_AFTER = timedelta(hours=24)  # DESIGN.md: a wired unit silent for 24 h is offline
+
+Vin = Annotated[str, Path(min_length=1, max_length=64)]
+Purpose = Annotated[str, Query(min_length=3, max_length=500, description="Why the location is read (audited)")]
+
+
+def _vehicle(conn: Connection, who: Principal, vin: str) -> VehicleLoan:
+    vehicle = tracks.vehicle_loan(conn, vin)
+    if vehicle is None or not who.sees_loan(vehicle.assigned_collector):
+        raise NotFound(f"vehicle {vin} does not exist or is not in your scope")
+    return vehicle
+
+
+@router.get("/{vin}", summary="Last position and status of a vehicle's devices")
+def vehicle_status(
+    conn: Conn, who: Annotated[Principal, Depends(require(Family.VEHICLES))], vin: Vin, purpose: Purpose
+) -> dict[str, Any]:
+    """Precise last fixes when the privacy rules allow, else city-level; audited either way."""
+    vehicle = _vehicle(conn, who, vin)
+    access = location_access(vehicle)
+    now = datetime.now(UTC)
+    devices = []
+    for fix in tracks.last_fixes(conn, vin):
+        online = fix.ts is not None and now - fix.ts < OFFLINE_AFTER
+        entry: dict[str, Any] = {"device_id": fix.device_id, "kind": fix.kind, "active": fix.active}
+        entry |= {"last_fix_at": fix.ts, "online": online, "alarms": fix.alarms or []}
+        if access.precise:
+            entry |= {"lat": fix.lat, "lon": fix.lon, "accuracy_m": fix.accuracy_m, "speed_kmh": fix.speed_kmh}
+            entry |= {"source": fix.source, "battery_pct": fix.battery_pct, "power_v": fix.power_v}
+        else:
+            entry |= {"lat": coarse(fix.lat), "lon": coarse(fix.lon)}
+        devices.append(entry)
+    audit.record(
+        conn,
+        actor=who.name,
+        action="location_read",
+        subject_type="vehicle",
+        subject_id=vin,
+        purpose=purpose,
+        detail={"loan_id": vehicle.loan_id, "precise": access.precise},
+    )
+    return {
+        "vin": vin,
+        "plate": vehicle.plate if who.sees_identity else mask(vehicle.plate),
+        "make_model": vehicle.make_model,
+        "loan_id": vehicle.loan_id,
+        "loan_status": vehicle.loan_status,
+        "days_past_due": vehicle.days_past_due,
+        "precise_location": access.precise,
+        "access_reason": access.reason,
+        "devices": devices,
+    }
+
+
+def bin_seconds(span: timedelta, *, timescale: bool) -> int | None:
+    """The downsampling bin for a span (None: serve raw fixes)."""
+    if span <= RAW_SPAN:
+        return None
+    step = 300 if timescale else 60
+    return max(step, math.ceil(span.total_seconds() / MAX_POINTS / step) * step)
+
+
+@router.get("/{vin}/track", summary="The vehicle's track between two times (precise access only)")
+def vehicle_track(
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.VEHICLES))],
+    vin: Vin,
+    start: datetime,
+    end: datetime,
+    purpose: Purpose,
+    format: Literal["json", "csv"] = "json",
+) -> Response:
+    """Fixes in [start, end), downsampled past six hours; CSV is an audited export."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise Unprocessable("start, end: give a time zone (e.g. 2026-01-01T00:00:00Z)", field="start")
+    if end <= start:
+        raise Unprocessable("end: must be after start", field="end")
+    if end - start > MAX_SPAN:
+        raise Unprocessable(f"end: a track spans at most {MAX_SPAN.days} days", field="end")
+    vehicle = _vehicle(conn, who, vin)
+    access = location_access(vehicle)
+    action = "track_export" if format == "csv" else "track_read"
+    detail = {"loan_id": vehicle.loan_id, "start": start.isoformat(), "end": end.isoformat()}
+    if not access.precise:
+        audit.record(
+            conn,
+            actor=who.name,
+            action=action + "_refused",
+            subject_type="vehicle",
+            subject_id=vin,
+            purpose=purpose,
+            detail=detail | {"reason": access.reason},
+        )
+        raise LocationRestricted(f"no track for vehicle {vin}: {access.reason}")
+    devices = [f.device_id for f in tracks.last_fixes(conn, vin)]
+    timescale = current_layout(conn) == "timescale"
+    step = bin_seconds(end - start, timescale=timescale)
+    if step is None:
+        points = tracks.raw_track(conn, devices, start, end, limit=MAX_POINTS * 10)
+    else:
+        points = tracks.binned_track(conn, devices, start, end, bin_s=step, timescale=timescale)
+    audit.record(
+        conn,
+        actor=who.name,
+        action=action,
+        subject_type="vehicle",
+        subject_id=vin,
+        purpose=purpose,
+        detail=detail | {"points": len(points), "bin_s": step},
+    )
+    if format == "csv":
+        return Response(_csv(points), media_type="text/csv")
+    body = {"vin": vin, "start": start, "end": end, "bin_s": step, "points": [_point(p) for p in points]}
+    return JSONResponse(jsonable_encoder(body))
+
+
+def _point(p: TrackPoint) -> dict[str, Any]:
+    return {
+        "device_id": p.device_id,
+        "ts": p.ts,
+        "lat": p.lat,
+        "lon": p.lon,
+        "speed_kmh": p.speed_kmh,
+        "fixes": p.fixes,
+    }
+
+
+def _csv(points: list[TrackPoint]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["device_id", "ts", "lat", "lon", "speed_kmh", "fixes"])
+    for p in points:
+        writer.writerow([p.device_id, p.ts.isoformat(), p.lat, p.lon, p.speed_kmh, p.fixes])
+    return out.getvalue()

@@ -1,0 +1,58 @@
+"""Webhook subscriptions: which alert kinds and severities go to which URL."""
+
+import secrets
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Response
+from pydantic import AnyHttpUrl, BaseModel, Field
+
+from api.auth import Family, Principal
+from api.deps import Conn, require
+from api.errors import NotFound
+from domain.vocabulary import AlertKind
+from storage import webhooks
+
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+
+
+class SubscriptionIn(BaseModel):
+    url: AnyHttpUrl
+    kinds: list[AlertKind] = Field(default_factory=list, max_length=20, description="Empty: every kind")
+    min_severity: Literal["info", "low", "medium", "high", "critical"] = "info"
+    secret: str | None = Field(None, min_length=16, max_length=200, description="Generated when absent")
+
+
+@router.post("", status_code=201, summary="Subscribe a URL to alert events")
+def subscribe(
+    conn: Conn, who: Annotated[Principal, Depends(require(Family.WEBHOOKS))], body: SubscriptionIn
+) -> dict[str, Any]:
+    """The signing secret is returned here once."""
+    secret = body.secret or secrets.token_urlsafe(32)
+    subscription_id = webhooks.subscribe(
+        conn,
+        url=str(body.url),
+        secret=secret,
+        kinds=sorted({k.value for k in body.kinds}),
+        min_severity=body.min_severity,
+        actor=who.name,
+    )
+    return {"subscription_id": subscription_id, "secret": secret}
+
+
+@router.get("", summary="Active subscriptions")
+def list_subscriptions(conn: Conn, who: Annotated[Principal, Depends(require(Family.WEBHOOKS))]) -> dict[str, Any]:
+    """Subscriptions without their secrets."""
+    return {"items": [asdict(s) for s in webhooks.subscriptions(conn)]}
+
+
+@router.delete("/{subscription_id}", status_code=204, summary="Unsubscribe")
+def unsubscribe(
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.WEBHOOKS))],
+    subscription_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+) -> Response:
+    """Deliveries already queued still go out."""
+    if not webhooks.unsubscribe(conn, subscription_id):
+        raise NotFound(f"subscription {subscription_id} does not exist")
+    return Response(status_code=204)

@@ -1,0 +1,190 @@
+"""Reading alerts for the API: the filtered, scoped work queue, one alert, its history, changes."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.database import Connection
+
+# The loan's delinquency bucket, as domain.vocabulary.Bucket.of computes it.
+BUCKET_SQL = """
+    CASE WHEN l.days_past_due = 0 THEN 'M0'
+         WHEN l.days_past_due <= 30 THEN 'M1'
+         WHEN l.days_past_due <= 60 THEN 'M2'
+         WHEN l.days_past_due <= 90 THEN 'M3'
+         ELSE 'M3+' END
+"""
+
+# Why an alert is out of the actionable queue: the engine's hold_reason, else a legal hold in
+# force on the loan now (placed since the engine last saw the alert), else a repossessed car
+# (information only). Worded as alerts.rules words it.
+_HOLD_SQL = """
+    coalesce(a.hold_reason,
+             h.reason,
+             CASE WHEN l.status = 'repossessed' THEN 'repossessed: information only' END)
+"""
+
+_COLUMNS = f"""
+    a.alert_id, a.kind, a.severity, a.loan_id, a.vin, a.subject, a.status, a.disposition,
+    a.assignee, a.priority, {_HOLD_SQL} AS hold_reason, a.opened_at, a.last_seen_at, a.closed_at,
+    a.close_reason, a.updated_at, l.days_past_due, {BUCKET_SQL} AS bucket, l.assigned_collector
+"""
+
+_FROM = """
+      FROM alerts a
+      LEFT JOIN loans l ON l.loan_id = a.loan_id
+      LEFT JOIN LATERAL (
+            SELECT 'legal hold: ' || kind || coalesce(' until ' || until::text, '') AS reason
+              FROM loan_holds
+             WHERE loan_holds.loan_id = a.loan_id
+               AND released_at IS NULL
+               AND (until IS NULL OR until >= current_date)
+             ORDER BY hold_id
+             LIMIT 1) h ON true
+"""
+
+_FILTERS = f"""
+     WHERE (%(statuses)s::text[] IS NULL OR a.status = ANY(%(statuses)s))
+       AND (%(kinds)s::text[] IS NULL OR a.kind = ANY(%(kinds)s))
+       AND (%(severities)s::text[] IS NULL OR a.severity = ANY(%(severities)s))
+       AND (%(buckets)s::text[] IS NULL OR ({BUCKET_SQL}) = ANY(%(buckets)s))
+       AND (%(assignee)s::text IS NULL OR a.assignee = %(assignee)s)
+       AND (%(loan_id)s::text IS NULL OR a.loan_id = %(loan_id)s)
+       AND (%(opened_from)s::timestamptz IS NULL OR a.opened_at >= %(opened_from)s)
+       AND (%(opened_to)s::timestamptz IS NULL OR a.opened_at < %(opened_to)s)
+       AND (%(collector)s::text IS NULL OR l.assigned_collector = %(collector)s)
+       AND (%(held)s = 'include'
+            OR (%(held)s = 'exclude' AND {_HOLD_SQL} IS NULL)
+            OR (%(held)s = 'only' AND {_HOLD_SQL} IS NOT NULL))
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    alert_id: int
+    kind: str
+    severity: str
+    loan_id: str | None
+    vin: str | None
+    subject: str
+    status: str
+    disposition: str | None
+    assignee: str | None
+    priority: float
+    hold_reason: str | None
+    opened_at: datetime
+    last_seen_at: datetime
+    closed_at: datetime | None
+    close_reason: str | None
+    updated_at: datetime
+    days_past_due: int | None
+    bucket: str | None
+    assigned_collector: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertFilter:
+    """Which alerts to list; `collector` scopes to the loans assigned to that collector."""
+
+    statuses: list[str] | None = None
+    kinds: list[str] | None = None
+    severities: list[str] | None = None
+    buckets: list[str] | None = None
+    assignee: str | None = None
+    loan_id: str | None = None
+    opened_from: datetime | None = None
+    opened_to: datetime | None = None
+    collector: str | None = None
+    held: str = "exclude"  # exclude | include | only
+
+    def params(self) -> dict[str, Any]:
+        """The query parameters for _FILTERS."""
+        return {
+            "statuses": self.statuses,
+            "kinds": self.kinds,
+            "severities": self.severities,
+            "buckets": self.buckets,
+            "assignee": self.assignee,
+            "loan_id": self.loan_id,
+            "opened_from": self.opened_from,
+            "opened_to": self.opened_to,
+            "collector": self.collector,
+            "held": self.held,
+        }
+
+
+def list_alerts(conn: Connection, where: AlertFilter, *, after: tuple[float, int] | None, limit: int) -> list[AlertRow]:
+    """One page of the queue, by priority then id, both descending; `after` is the last row seen."""
+    params = where.params() | {
+        "after_priority": after[0] if after else None,
+        "after_id": after[1] if after else None,
+        "limit": limit,
+    }
+    rows = conn.execute(
+        f"""
+        SELECT {_COLUMNS}
+        {_FROM}
+        {_FILTERS}
+           AND (%(after_id)s::bigint IS NULL
+                OR (a.priority, a.alert_id) < (%(after_priority)s::float8, %(after_id)s::bigint))
+         ORDER BY a.priority DESC, a.alert_id DESC
+         LIMIT %(limit)s
+        """,
+        params,
+    ).fetchall()
+    return [AlertRow(*row) for row in rows]
+
+
+def changed_since(conn: Connection, where: AlertFilter, *, since: datetime, limit: int = 500) -> list[AlertRow]:
+    """Alerts in scope whose row changed at or after `since`, oldest change first (live stream)."""
+    rows = conn.execute(
+        f"""
+        SELECT {_COLUMNS}
+        {_FROM}
+        {_FILTERS}
+           AND a.updated_at >= %(since)s
+         ORDER BY a.updated_at, a.alert_id
+         LIMIT %(limit)s
+        """,
+        where.params() | {"since": since, "limit": limit},
+    ).fetchall()
+    return [AlertRow(*row) for row in rows]
+
+
+def get_alert(conn: Connection, alert_id: int, *, for_update: bool = False) -> tuple[AlertRow, dict[str, Any]] | None:
+    """One alert and its evidence; with for_update the row is locked for a transition."""
+    lock = "FOR UPDATE OF a" if for_update else ""
+    row = conn.execute(
+        f"""
+        SELECT {_COLUMNS}, a.evidence
+        {_FROM}
+         WHERE a.alert_id = %s
+        {lock}
+        """,
+        (alert_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    return AlertRow(*row[:-1]), dict(row[-1] or {})
+
+
+def history(conn: Connection, alert_id: int) -> list[dict[str, Any]]:
+    """The alert's history, oldest first."""
+    rows = conn.execute(
+        """
+        SELECT history_id, at, actor, event, from_status, to_status, note, data
+          FROM alert_history
+         WHERE alert_id = %s
+         ORDER BY history_id
+        """,
+        (alert_id,),
+    ).fetchall()
+    keys = ("history_id", "at", "actor", "event", "from_status", "to_status", "note", "data")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def database_now(conn: Connection) -> datetime:
+    """The database clock (the live stream compares updated_at against it, not the API host's)."""
+    row = conn.execute("SELECT now()").fetchone()
+    assert row is not None
+    return row[0]  # type: ignore[no-any-return]

@@ -1,0 +1,169 @@
+"""Loans as the API administers them: read (scoped), upsert without touching holds, settle,
+legal holds and collector assignment."""
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from storage.database import Connection
+from storage.errors import StorageError
+
+
+class LoanNotFound(StorageError, KeyError):
+    """No loan has this id."""
+
+
+@dataclass(frozen=True, slots=True)
+class HoldRow:
+    hold_id: int
+    kind: str
+    until: date | None
+    note: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LoanRow:
+    loan_id: str
+    vin: str
+    plate: str | None
+    borrower_name: str | None
+    status: str
+    days_past_due: int
+    outstanding_balance: Decimal
+    currency: str
+    home_lat: float | None
+    home_lon: float | None
+    bound_region: str | None
+    assigned_collector: str | None
+    updated_at: datetime
+    holds: tuple[HoldRow, ...] = ()
+
+
+_SELECT = """
+    SELECT l.loan_id, l.vin, v.plate, l.borrower_name, l.status, l.days_past_due,
+           l.outstanding_balance, l.currency, l.home_lat, l.home_lon, l.bound_region,
+           l.assigned_collector, l.updated_at
+      FROM loans l
+      JOIN vehicles v ON v.vin = l.vin
+"""
+
+# Fields a loan system pushes; holds are managed on their own so a push never lifts one.
+LOAN_FIELDS = (
+    "borrower_name",
+    "status",
+    "days_past_due",
+    "outstanding_balance",
+    "currency",
+    "home_lat",
+    "home_lon",
+    "bound_region",
+    "assigned_collector",
+)
+
+_UPSERT = f"""
+    INSERT INTO loans (loan_id, vin, {", ".join(LOAN_FIELDS)}, updated_at)
+    VALUES (%(loan_id)s, %(vin)s, {", ".join(f"%({f})s" for f in LOAN_FIELDS)}, now())
+    ON CONFLICT (loan_id) DO UPDATE
+        SET vin = EXCLUDED.vin,
+            {", ".join(f"{f} = EXCLUDED.{f}" for f in LOAN_FIELDS)},
+            updated_at = now()
+    RETURNING (xmax = 0) AS inserted
+"""
+
+_UPSERT_VEHICLE = """
+    INSERT INTO vehicles (vin, plate, make_model) VALUES (%(vin)s, %(plate)s, %(make_model)s)
+    ON CONFLICT (vin) DO UPDATE
+        SET plate = coalesce(EXCLUDED.plate, vehicles.plate),
+            make_model = coalesce(EXCLUDED.make_model, vehicles.make_model)
+"""
+
+
+def upsert_loan(conn: Connection, values: dict[str, Any]) -> bool:
+    """Insert or replace one loan (and its vehicle by VIN); True when it was new. Holds stay."""
+    conn.execute(_UPSERT_VEHICLE, {"plate": None, "make_model": None} | values)
+    row = conn.execute(_UPSERT, values).fetchone()
+    assert row is not None
+    return bool(row[0])
+
+
+def get_loan(conn: Connection, loan_id: str) -> LoanRow:
+    """One loan with its open holds."""
+    row = conn.execute(f"{_SELECT} WHERE l.loan_id = %s", (loan_id,)).fetchone()
+    if row is None:
+        raise LoanNotFound(loan_id)
+    return replace(LoanRow(*row), holds=tuple(open_holds(conn, loan_id)))
+
+
+def list_loans(
+    conn: Connection,
+    *,
+    collector: str | None,
+    status: str | None,
+    min_dpd: int | None,
+    after: str | None,
+    limit: int,
+) -> list[LoanRow]:
+    """Loans by id, keyset-paged after a loan id; `collector` scopes to that collector's loans."""
+    rows = conn.execute(
+        f"""
+        {_SELECT}
+         WHERE (%(collector)s::text IS NULL OR l.assigned_collector = %(collector)s)
+           AND (%(status)s::text IS NULL OR l.status = %(status)s)
+           AND (%(min_dpd)s::int IS NULL OR l.days_past_due >= %(min_dpd)s)
+           AND (%(after)s::text IS NULL OR l.loan_id > %(after)s)
+         ORDER BY l.loan_id
+         LIMIT %(limit)s
+        """,
+        {"collector": collector, "status": status, "min_dpd": min_dpd, "after": after, "limit": limit},
+    ).fetchall()
+    return [LoanRow(*row) for row in rows]
+
+
+def open_holds(conn: Connection, loan_id: str) -> list[HoldRow]:
+    """The loan's legal holds not yet released."""
+    rows = conn.execute(
+        """
+        SELECT hold_id, kind, until, note, created_at
+          FROM loan_holds
+         WHERE loan_id = %s AND released_at IS NULL
+         ORDER BY hold_id
+        """,
+        (loan_id,),
+    ).fetchall()
+    return [HoldRow(*row) for row in rows]
+
+
+def set_fields(conn: Connection, loan_id: str, **fields: Any) -> None:
+    """Set some of LOAN_FIELDS on one loan."""
+    unknown = set(fields) - set(LOAN_FIELDS)
+    if unknown:
+        raise ValueError(f"not loan fields: {sorted(unknown)}")
+    assignments = ", ".join(f"{name} = %({name})s" for name in fields)
+    cur = conn.execute(
+        f"UPDATE loans SET {assignments}, updated_at = now() WHERE loan_id = %(loan_id)s",
+        fields | {"loan_id": loan_id},
+    )
+    if cur.rowcount == 0:
+        raise LoanNotFound(loan_id)
+
+
+def add_hold(conn: Connection, loan_id: str, kind: str, until: date | None, note: str | None) -> int:
+    """Place a legal hold on a loan; returns its id."""
+    get_loan(conn, loan_id)
+    row = conn.execute(
+        "INSERT INTO loan_holds (loan_id, kind, until, note) VALUES (%s, %s, %s, %s) RETURNING hold_id",
+        (loan_id, kind, until, note),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def release_hold(conn: Connection, loan_id: str, hold_id: int) -> bool:
+    """Release an open hold; False when the loan has no such open hold."""
+    cur = conn.execute(
+        "UPDATE loan_holds SET released_at = now() WHERE loan_id = %s AND hold_id = %s AND released_at IS NULL",
+        (loan_id, hold_id),
+    )
+    return cur.rowcount > 0

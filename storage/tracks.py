@@ -1,0 +1,153 @@
+"""Where a vehicle is and where it went: last fixes per device and tracks, raw or downsampled.
+
+Downsampling bins fixes with date_bin (the same SQL on both positions layouts) and keeps the last
+fix of each bin; on TimescaleDB, bins of whole five-minute multiples read the positions_5min
+continuous aggregate instead of the raw hypertable (the first bin then also holds the fixes of
+its five-minute bucket from just before `start`).
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from storage.database import Connection
+
+_AGGREGATE_BIN_S = 300  # positions_5min's bucket width
+# Bins sit on a fixed grid (whole minutes, whole five minutes), so they line up with the
+# aggregate's buckets and two reads of overlapping ranges agree.
+_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleLoan:
+    """The loan a vehicle secures, with what decides who may see its location."""
+
+    vin: str
+    plate: str | None
+    make_model: str | None
+    loan_id: str | None
+    loan_status: str | None
+    days_past_due: int | None
+    assigned_collector: str | None
+    borrower_name: str | None
+    assigned_alert: bool  # a live alert on the loan is assigned to someone for recovery
+    device_alert: bool  # a live tamper / offline / power_cut alert on the loan
+
+
+@dataclass(frozen=True, slots=True)
+class LastFix:
+    device_id: str
+    kind: str
+    active: bool
+    ts: datetime | None
+    lat: float | None
+    lon: float | None
+    accuracy_m: float | None
+    speed_kmh: float | None
+    source: str | None
+    battery_pct: float | None
+    power_v: float | None
+    alarms: list[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackPoint:
+    device_id: str
+    ts: datetime
+    lat: float
+    lon: float
+    speed_kmh: float | None
+    fixes: int
+
+
+def vehicle_loan(conn: Connection, vin: str) -> VehicleLoan | None:
+    """The vehicle and its current loan (the newest unsettled one, else the newest), or None."""
+    row = conn.execute(
+        """
+        SELECT v.vin, v.plate, v.make_model, l.loan_id, l.status, l.days_past_due,
+               l.assigned_collector, l.borrower_name,
+               coalesce(bool_or(a.status = 'assigned'), false),
+               coalesce(bool_or(a.kind IN ('tamper', 'offline', 'power_cut')), false)
+          FROM vehicles v
+          LEFT JOIN LATERAL (
+                SELECT * FROM loans
+                 WHERE loans.vin = v.vin
+                 ORDER BY (status = 'settled'), updated_at DESC
+                 LIMIT 1) l ON true
+          LEFT JOIN alerts a
+                 ON a.loan_id = l.loan_id AND a.status IN ('open', 'acknowledged', 'assigned')
+         WHERE v.vin = %s
+         GROUP BY v.vin, v.plate, v.make_model, l.loan_id, l.status, l.days_past_due,
+                  l.assigned_collector, l.borrower_name
+        """,
+        (vin,),
+    ).fetchone()
+    return VehicleLoan(*row) if row else None
+
+
+def last_fixes(conn: Connection, vin: str) -> list[LastFix]:
+    """Each device of the vehicle with its newest fix (None fields when it never reported)."""
+    rows = conn.execute(
+        """
+        SELECT d.device_id, d.kind, d.active, p.ts, p.lat, p.lon, p.accuracy_m, p.speed_kmh,
+               p.source, p.battery_pct, p.power_v, p.alarms
+          FROM devices d
+          LEFT JOIN LATERAL (
+                SELECT * FROM positions
+                 WHERE positions.device_id = d.device_id
+                 ORDER BY ts DESC
+                 LIMIT 1) p ON true
+         WHERE d.vin = %s
+         ORDER BY d.device_id
+        """,
+        (vin,),
+    ).fetchall()
+    return [LastFix(*row) for row in rows]
+
+
+def raw_track(conn: Connection, device_ids: list[str], start: datetime, end: datetime, limit: int) -> list[TrackPoint]:
+    """Every fix of these devices in [start, end), oldest first."""
+    rows = conn.execute(
+        """
+        SELECT device_id, ts, lat, lon, speed_kmh, 1
+          FROM positions
+         WHERE device_id = ANY(%s) AND ts >= %s AND ts < %s
+         ORDER BY ts, device_id
+         LIMIT %s
+        """,
+        (device_ids, start, end, limit),
+    ).fetchall()
+    return [TrackPoint(*row) for row in rows]
+
+
+def binned_track(
+    conn: Connection, device_ids: list[str], start: datetime, end: datetime, *, bin_s: int, timescale: bool
+) -> list[TrackPoint]:
+    """The last fix of each bin of bin_s seconds, with the bin's fix count and top speed."""
+    if timescale and bin_s % _AGGREGATE_BIN_S == 0:
+        source = """
+            SELECT device_id, bucket AS ts, lat, lon, max_speed_kmh AS speed_kmh, fixes
+              FROM positions_5min
+             WHERE device_id = ANY(%(devices)s)
+               AND bucket > %(start)s - make_interval(secs => %(agg)s) AND bucket < %(end)s
+        """
+    else:
+        source = """
+            SELECT device_id, ts, lat, lon, speed_kmh, 1 AS fixes
+              FROM positions
+             WHERE device_id = ANY(%(devices)s) AND ts >= %(start)s AND ts < %(end)s
+        """
+    rows = conn.execute(
+        f"""
+        SELECT device_id,
+               date_bin(make_interval(secs => %(bin)s), ts, %(origin)s) AS bin,
+               (array_agg(lat ORDER BY ts DESC))[1],
+               (array_agg(lon ORDER BY ts DESC))[1],
+               max(speed_kmh),
+               sum(fixes)::int
+          FROM ({source}) s
+         GROUP BY device_id, bin
+         ORDER BY bin, device_id
+        """,
+        {"devices": device_ids, "start": start, "end": end, "bin": bin_s, "agg": _AGGREGATE_BIN_S, "origin": _ORIGIN},
+    ).fetchall()
+    return [TrackPoint(*row) for row in rows]

@@ -1,0 +1,155 @@
+"""The authorisation matrix: every role against every endpoint family, and authentication failures."""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.auth import ACCESS, Family, Role
+from tests.integration.test_api_harness import add_alert, add_device, add_loan, add_user, auth, own_database, unique
+
+pytestmark = [pytest.mark.db, pytest.mark.mqtt]
+
+
+@pytest.fixture(scope="module")
+def db(pg_available: None) -> Iterator[str]:
+    with own_database() as url:
+        yield url
+
+
+Request = tuple[str, str, dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def world(db: str, mqtt_url: str) -> Iterator[dict[str, Any]]:
+    users = {role: add_user(db, role.value) for role in Role}
+    collector = users[Role.COLLECTOR][0]
+    loan_id, vin = add_loan(db, dpd=10, collector=collector)
+    add_device(db, vin)
+    alert_id = add_alert(db, loan_id, vin)
+    app = create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)
+    with TestClient(app) as client:
+        yield {"client": client, "users": users, "loan_id": loan_id, "vin": vin, "alert_id": alert_id}
+
+
+CIRCLE = {
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [121.47, 31.23]},
+    "properties": {"name": "pawn shop", "kind": "risk_zone", "radius_m": 150},
+}
+
+REQUESTS: dict[Family, Callable[[dict[str, Any]], Request]] = {
+    Family.ALERTS_READ: lambda w: ("GET", "/api/v1/alerts", {}),
+    Family.ALERTS_WORK: lambda w: (
+        "POST",
+        f"/api/v1/alerts/{w['alert_id']}/transitions",
+        {"json": {"event": "acknowledge"}},
+    ),
+    Family.ALERTS_ASSIGN: lambda w: (
+        "POST",
+        f"/api/v1/alerts/{w['alert_id']}/transitions",
+        {"json": {"event": "assign", "assignee": "ana"}},
+    ),
+    Family.VEHICLES: lambda w: ("GET", f"/api/v1/vehicles/{w['vin']}", {"params": {"purpose": "matrix"}}),
+    Family.LOANS_READ: lambda w: ("GET", f"/api/v1/loans/{w['loan_id']}", {}),
+    Family.LOANS_WRITE: lambda w: ("PUT", f"/api/v1/loans/{unique('L')}", {"json": {"vin": unique("VIN")}}),
+    Family.LOANS_HOLDS: lambda w: (
+        "POST",
+        f"/api/v1/loans/{w['loan_id']}/holds",
+        {"json": {"kind": "dispute", "note": "matrix"}},
+    ),
+    Family.LOANS_ASSIGN: lambda w: (
+        "PUT",
+        f"/api/v1/loans/{w['loan_id']}/assignment",
+        {"json": {"collector": w["users"][Role.COLLECTOR][0]}},
+    ),
+    Family.DEVICES_READ: lambda w: ("GET", "/api/v1/devices", {}),
+    Family.DEVICES_WRITE: lambda w: ("PUT", f"/api/v1/devices/{unique('dev')}", {"json": {"kind": "wireless"}}),
+    Family.COMMANDS: lambda w: (
+        "POST",
+        f"/api/v1/devices/{unique('nodev')}/commands",
+        {"json": {"command": "locate", "purpose": "matrix"}},
+    ),
+    Family.FENCES_READ: lambda w: ("GET", "/api/v1/fences", {}),
+    Family.FENCES_WRITE: lambda w: ("POST", "/api/v1/fences", {"json": CIRCLE}),
+    Family.QUARANTINE: lambda w: ("GET", "/api/v1/quarantine", {}),
+    Family.PORTFOLIO: lambda w: ("GET", "/api/v1/portfolio/stats", {}),
+    Family.AUDIT: lambda w: ("GET", "/api/v1/audit", {}),
+    Family.WEBHOOKS: lambda w: ("GET", "/api/v1/webhooks", {}),
+}
+
+
+def test_every_family_has_a_request_in_the_matrix() -> None:
+    assert set(REQUESTS) == set(Family)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+@pytest.mark.parametrize("family", list(Family), ids=lambda f: f.value)
+def test_role_against_family(world: dict[str, Any], role: Role, family: Family) -> None:
+    method, path, kwargs = REQUESTS[family](world)
+    response = world["client"].request(method, path, headers=auth(world["users"][role][1]), **kwargs)
+    if role in ACCESS[family]:
+        assert response.status_code not in (401, 403), response.text
+        assert response.status_code < 500, response.text
+    else:
+        assert response.status_code == 403, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        # Assigning is an alert transition: a role without alerts.work is stopped there first.
+        gates = {family.value} | ({Family.ALERTS_WORK.value} if family == Family.ALERTS_ASSIGN else set())
+        assert response.json()["family"] in gates
+        assert response.json()["detail"] == f"role {role.value!r} may not use {response.json()['family']}"
+
+
+def test_no_token_and_a_wrong_token_are_401_problems(world: dict[str, Any]) -> None:
+    client: TestClient = world["client"]
+    missing = client.get("/api/v1/alerts")
+    wrong = client.get("/api/v1/alerts", headers=auth("not-a-token"))
+    for response in (missing, wrong):
+        assert response.status_code == 401
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["www-authenticate"] == "Bearer"
+        assert response.json()["status"] == 401
+    assert "unknown or revoked" in wrong.json()["detail"]
+
+
+def test_collector_cannot_read_another_collectors_loan_vehicle_or_alert(world: dict[str, Any]) -> None:
+    client: TestClient = world["client"]
+    _, other = add_user(client.app.state.database_url, "collector")  # type: ignore[attr-defined]
+    headers = auth(other)
+    assert client.get(f"/api/v1/loans/{world['loan_id']}", headers=headers).status_code == 404
+    assert (
+        client.get(f"/api/v1/vehicles/{world['vin']}", params={"purpose": "x-check"}, headers=headers).status_code
+        == 404
+    )
+    assert client.get(f"/api/v1/alerts/{world['alert_id']}", headers=headers).status_code == 404
+    assert client.get("/api/v1/alerts", headers=headers).json()["items"] == []
+    assert client.get("/api/v1/loans", headers=headers).json()["items"] == []
+    own = client.get(f"/api/v1/loans/{world['loan_id']}", headers=auth(world["users"][Role.COLLECTOR][1]))
+    assert own.status_code == 200 and own.json()["plate"] == "京A12345"
+
+
+def test_identity_is_masked_for_the_loan_system(world: dict[str, Any]) -> None:
+    client: TestClient = world["client"]
+    body = client.get(f"/api/v1/loans/{world['loan_id']}", headers=auth(world["users"][Role.INTEGRATION][1])).json()
+    assert body["plate"] == "京*****5"
+    assert body["borrower_name"] == "Z***********g"
+
+
+def test_unknown_route_and_method_are_problems(world: dict[str, Any]) -> None:
+    client: TestClient = world["client"]
+    assert client.get("/api/v1/nothing-here").headers["content-type"] == "application/problem+json"
+    wrong_method = client.patch("/api/v1/alerts")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["title"] == "Method not allowed"
+
+
+def test_health_readiness_and_metrics_need_no_token(world: dict[str, Any]) -> None:
+    client: TestClient = world["client"]
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "broker": True}
+    client.get("/api/v1/alerts")  # a 401, counted like any other response
+    metrics = client.get("/metrics").text
+    assert 'lienwatch_api_requests_total{method="GET",status="401"}' in metrics
