@@ -69,18 +69,19 @@ def build(
             sweep_every_s=settings.sweep_every_s,
             timezone=settings.timezone,
         )
+    sink = sink or NoDetectors()
     loop = IngestLoop(
         inbox=inbox,
         store=store,
         ack=link.ack,
-        sink=sink or NoDetectors(),
+        sink=sink,
         metrics=metrics,
         limits=limits_from(settings),
         batch_size=settings.batch_size,
         flush_s=settings.flush_ms / 1000,
         tick=getattr(sink, "tick", None),
     )
-    return IngestProcess(loop, link, inbox, store, metrics, sink or NoDetectors())
+    return IngestProcess(loop, link, inbox, store, metrics, sink)
 
 
 def run(process: IngestProcess, stop: threading.Event, *, metrics_port: int = 0) -> None:

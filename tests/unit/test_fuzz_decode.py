@@ -388,12 +388,20 @@ MAX_UNKNOWN_DEPTH = 16  # ingest/decode.py refuses unknown fields nested deeper
 
 
 def _depth(value: Any) -> int:
-    """Nesting depth of a JSON value (a scalar is 0, [1] is 1)."""
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
+    """Nesting depth of a JSON value (a scalar is 0, [1] is 1); Raw text counts as what it parses to."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Raw):
+            item = orjson.loads(item.text) if _parses(item.text) else None
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+            deepest = max(deepest, depth + 1)
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+            deepest = max(deepest, depth + 1)
+    return deepest
 
 
 def nul_free(value: Any) -> Any:
