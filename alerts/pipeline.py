@@ -93,8 +93,8 @@ class DetectorPipeline:
         has_region = {loan for f in stored if f.kind == FenceKind.ALLOWED_REGION for loan in f.loan_ids}
         builtin = self._region_fences(loan for loan in loans.values() if loan.loan_id not in has_region)
         self.index = FenceIndex.build([*stored, *builtin])
-        if not self._states_loaded:
-            self.states = detector_state.load_all(conn)
+        if not self._states_loaded:  # after a restart or rebalance: resume where the last owner stopped
+            self.states, self.fence_states = detector_state.load_all(conn)
             self._states_loaded = True
         self._loaded_at = time.monotonic()
 
@@ -139,7 +139,10 @@ class DetectorPipeline:
         signals += [s for s in map(self._fence_signal, fenced.signals) if s is not None]
         if signals:
             self._decide(conn, signals, fenced.states)
-        detector_state.save(conn, pending.items())
+        detector_state.save(
+            conn,
+            [(d, st, fenced.states.get(d) or self.fence_states.get(d)) for d, st in pending.items()],
+        )
         latest = ordered[-1].ts if ordered else None
 
         def commit() -> None:
@@ -288,6 +291,6 @@ class DetectorPipeline:
                 flagged[s.device_id] = dataclasses.replace(state, offline_open=True)
         with conn.transaction():
             self._decide(conn, signals, {})
-            detector_state.save(conn, flagged.items())
+            detector_state.save(conn, [(d, st, self.fence_states.get(d)) for d, st in flagged.items()])
         self.states.update(flagged)
         return len(signals)

@@ -7,7 +7,10 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from alerts.motion import DeviceState
-from domain.ids import DeviceId
+from domain.ids import DeviceId, FenceId
+from geofence.membership import FenceState, Phase
+from geofence.signals import Fix
+from geofence.tracker import DeviceFences
 from storage.database import Connection
 
 _TIMES = ("last_ts", "fix_ts", "anchor_ts", "tow_since")
@@ -51,9 +54,44 @@ def from_json(data: Mapping[str, Any]) -> DeviceState:
     return DeviceState(**fields)
 
 
-def save(conn: Connection, states: Iterable[tuple[DeviceId, DeviceState]]) -> None:
+def fences_to_json(fenced: DeviceFences) -> dict[str, Any]:
+    """A device's fence memberships: [fence id, phase, entered fix, dwell signalled, first out, outs]."""
+    return {
+        "fences_ts": fenced.last_ts.isoformat() if fenced.last_ts else None,
+        "fences": [
+            [int(fid), s.phase.value, _fix(s.entered), s.dwell_signalled, _fix(s.first_out), s.out_count]
+            for fid, s in fenced.inside
+        ],
+    }
+
+
+def fences_from_json(data: Mapping[str, Any]) -> DeviceFences:
+    """A device's fence memberships back from their JSON form (none when never stored)."""
+    inside = tuple(
+        (FenceId(fid), FenceState(Phase(phase), _unfix(entered), dwell, _unfix(first_out) if first_out else None, outs))
+        for fid, phase, entered, dwell, first_out, outs in data.get("fences", ())
+    )
+    last = data.get("fences_ts")
+    return DeviceFences(inside, datetime.fromisoformat(last) if last else None)
+
+
+def _fix(fix: Fix | None) -> list[Any] | None:
+    return None if fix is None else [fix.ts.isoformat(), fix.lat, fix.lon, fix.accuracy_m, fix.coarse]
+
+
+def _unfix(data: list[Any]) -> Fix:
+    return Fix(datetime.fromisoformat(data[0]), data[1], data[2], data[3], data[4])
+
+
+Saved = tuple[DeviceId, DeviceState, DeviceFences | None]
+
+
+def save(conn: Connection, states: Iterable[Saved]) -> None:
     """Upsert these devices' states (call inside the batch transaction)."""
-    rows = [(device_id, st.last_ts, Jsonb(to_json(st))) for device_id, st in states]
+    rows = [
+        (device_id, st.last_ts, Jsonb(to_json(st) | (fences_to_json(fenced) if fenced else {})))
+        for device_id, st, fenced in states
+    ]
     if not rows:
         return
     with conn.cursor() as cur:
@@ -65,7 +103,9 @@ def save(conn: Connection, states: Iterable[tuple[DeviceId, DeviceState]]) -> No
         cur.execute(_UPSERT)
 
 
-def load_all(conn: Connection) -> dict[DeviceId, DeviceState]:
-    """Every stored state."""
+def load_all(conn: Connection) -> tuple[dict[DeviceId, DeviceState], dict[DeviceId, DeviceFences]]:
+    """Every stored state: motion and fence memberships."""
     rows = conn.execute("SELECT device_id, state FROM device_state").fetchall()
-    return {DeviceId(r[0]): from_json(r[1]) for r in rows}
+    motion = {DeviceId(r[0]): from_json(r[1]) for r in rows}
+    fenced = {DeviceId(r[0]): fences_from_json(r[1]) for r in rows if r[1].get("fences")}
+    return motion, fenced

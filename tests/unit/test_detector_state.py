@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from alerts.motion import DeviceState, observe
 from alerts.thresholds import Thresholds
-from domain.ids import DeviceId
+from domain.ids import DeviceId, FenceId
 from domain.position import Position
 from storage.detector_state import from_json, to_json
 
@@ -105,3 +105,25 @@ def test_a_restored_state_judges_the_next_fixes_exactly_like_the_original() -> N
 def test_every_field_of_the_state_is_stored() -> None:
     # A new DeviceState field that to_json forgot would make a restart lose it.
     assert set(to_json(FULL)) == {f.name for f in dataclasses.fields(DeviceState)}
+
+
+def test_fence_memberships_survive_the_round_trip() -> None:
+    from geofence.membership import FenceState, Phase
+    from geofence.signals import Fix
+    from geofence.tracker import DeviceFences
+    from storage.detector_state import fences_from_json, fences_to_json
+
+    t0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
+    entered = Fix(t0, 31.2304, 121.4737, 12.0, False)
+    leaving = Fix(t0 + timedelta(minutes=40), 31.2404, 121.4837, 8.0, False)
+    fenced = DeviceFences(
+        (
+            (FenceId(7), FenceState(Phase.INSIDE, entered, dwell_signalled=True)),
+            (FenceId(2_000_000_001), FenceState(Phase.LEAVING, entered, False, leaving, 1)),
+        ),
+        t0 + timedelta(hours=1),
+    )
+    data = json.loads(json.dumps(fences_to_json(fenced)))  # through real JSON, as jsonb stores it
+    assert fences_from_json(data) == fenced
+    assert fences_from_json({}) == DeviceFences()
+    assert len(json.dumps(data)) < 1024
