@@ -157,8 +157,9 @@ def _fix(raw: Mapping[str, Any], where: TrackerTopic, received_at: datetime, lim
         raise FixError(RejectReason.ZERO_POSITION, "lat, lon: (0, 0) is a tracker with no fix")
     numbers = {name: _optional_number(raw, name, bounds) for name, bounds in _RANGES.items()}
     extra = {k: v for k, v in raw.items() if k not in _KNOWN}
-    if extra and _too_deep(extra):
-        raise FixError(RejectReason.BAD_SHAPE, f"payload: unknown fields nested deeper than {_MAX_DEPTH} levels")
+    deep = _too_deep(extra) if extra else None
+    if deep is not None:
+        raise FixError(RejectReason.BAD_SHAPE, f"{deep[:40]}: unknown field nested deeper than {_MAX_DEPTH} levels")
     if extra and _has_nul(extra):
         # PostgreSQL text and jsonb cannot hold U+0000: keep the field, mark the replacement.
         extra = {**_without_nul(extra), "_nul_replaced": True}
@@ -181,16 +182,19 @@ def _fix(raw: Mapping[str, Any], where: TrackerTopic, received_at: datetime, lim
     )
 
 
-def _too_deep(extra: dict[str, Any]) -> bool:
-    """True when unknown fields nest deeper than _MAX_DEPTH (checked without recursion)."""
-    stack: list[tuple[Any, int]] = [(v, 1) for v in extra.values() if isinstance(v, (dict, list))]
-    while stack:
-        value, depth = stack.pop()
-        if depth > _MAX_DEPTH:
-            return True
-        children = value.values() if isinstance(value, dict) else value
-        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
-    return False
+def _too_deep(extra: dict[str, Any]) -> str | None:
+    """The first unknown field nesting deeper than _MAX_DEPTH, if any (checked without recursion)."""
+    for key, top in extra.items():
+        if not isinstance(top, (dict, list)):
+            continue
+        stack: list[tuple[Any, int]] = [(top, 1)]
+        while stack:
+            value, depth = stack.pop()
+            if depth > _MAX_DEPTH:
+                return key
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return None
 
 
 def _has_nul(value: Any) -> bool:
