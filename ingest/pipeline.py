@@ -15,7 +15,8 @@ class PositionSink(Protocol):
         ...
 
 
-def _nothing() -> None:
+def nothing_after() -> None:
+    """The after-commit step of a sink with nothing to do."""
     return None
 
 
@@ -23,4 +24,4 @@ class NoDetectors:
     """A sink that does nothing: ingest alone, e.g. for the ingest benchmark's baseline."""
 
     def evaluate(self, conn: Connection, positions: Sequence[Position]) -> Callable[[], None]:
-        return _nothing
+        return nothing_after

@@ -17,7 +17,7 @@ from domain.ids import DeviceId
 from domain.position import Position
 from domain.vocabulary import RejectReason
 from ingest.decode import Decoded
-from ingest.pipeline import PositionSink
+from ingest.pipeline import PositionSink, nothing_after
 from storage import quarantine, registry
 from storage.database import Connection, connect
 from storage.errors import DatabaseUnavailable, StorageError
@@ -197,7 +197,7 @@ class BatchStore:
 def _judge(conn: Connection, sink: PositionSink | None, new: list[Position]) -> Callable[[], None]:
     """Run the detectors in a savepoint: their failure must never cost the batch its positions."""
     if sink is None or not new:
-        return _nothing
+        return nothing_after
     try:
         with conn.transaction():
             return sink.evaluate(conn, new)
@@ -207,11 +207,7 @@ def _judge(conn: Connection, sink: PositionSink | None, new: list[Position]) -> 
         log.exception("detectors failed on a batch of %d positions; positions kept, alerts skipped", len(new))
     except Exception:
         log.exception("detectors failed on a batch of %d positions; positions kept, alerts skipped", len(new))
-    return _nothing
-
-
-def _nothing() -> None:
-    return None
+    return nothing_after
 
 
 def _outcome(positions: list[Position], new: list[Position], rejects: list[QuarantineRow]) -> Stored:
