@@ -1,4 +1,4 @@
-"""Hostile input through the real broker and database (issue 8): spoofing, floods, unstorable fixes.
+"""Hostile input through the real broker and database: spoofing, floods, unstorable fixes.
 
 - The shipped broker ACL refuses a tracker publishing on another device's topic.
 - Where a spoof gets through (a broker without ACL), the ingestor quarantines it as device_mismatch.
