@@ -106,10 +106,3 @@ def apply_change(conn: Connection, alert_id: int, change: Change, at: datetime) 
             ),
         ),
     )
-
-
-def counts_by_kind(conn: Connection, *, live_only: bool = True) -> dict[str, int]:
-    """Alert counts per kind (live ones by default)."""
-    where = f"WHERE status IN {_LIVE}" if live_only else ""
-    rows = conn.execute(f"SELECT kind, count(*) FROM alerts {where} GROUP BY kind").fetchall()
-    return {str(k): int(n) for k, n in rows}

@@ -102,12 +102,6 @@ def known_device_ids(conn: Connection) -> set[DeviceId]:
     return {DeviceId(r[0]) for r in rows}
 
 
-def device_registered(conn: Connection, device_id: str) -> bool:
-    """True when this device id is registered and active."""
-    row = conn.execute("SELECT 1 FROM devices WHERE device_id = %s AND active", (device_id,)).fetchone()
-    return row is not None
-
-
 _LOANS_BY_VIN = """
     SELECT l.loan_id, l.vin, l.status, l.days_past_due, l.outstanding_balance, l.currency, l.borrower_name,
            l.home_lat, l.home_lon, l.bound_region, l.assigned_collector,
