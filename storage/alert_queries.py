@@ -43,19 +43,16 @@ _FROM = """
              LIMIT 1) h ON true
 """
 
-_FILTERS = f"""
-     WHERE (%(statuses)s::text[] IS NULL OR a.status = ANY(%(statuses)s))
-       AND (%(kinds)s::text[] IS NULL OR a.kind = ANY(%(kinds)s))
-       AND (%(severities)s::text[] IS NULL OR a.severity = ANY(%(severities)s))
-       AND (%(buckets)s::text[] IS NULL OR ({BUCKET_SQL}) = ANY(%(buckets)s))
-       AND (%(assignee)s::text IS NULL OR a.assignee = %(assignee)s)
-       AND (%(loan_id)s::text IS NULL OR a.loan_id = %(loan_id)s)
-       AND (%(opened_from)s::timestamptz IS NULL OR a.opened_at >= %(opened_from)s)
-       AND (%(opened_to)s::timestamptz IS NULL OR a.opened_at < %(opened_to)s)
-       AND (%(collector)s::text IS NULL OR l.assigned_collector = %(collector)s)
-       AND (%(held)s = 'include'
-            OR (%(held)s = 'exclude' AND {_HOLD_SQL} IS NULL)
-            OR (%(held)s = 'only' AND {_HOLD_SQL} IS NOT NULL))
+# A legal hold in force on the alert's loan now (the same test as the lateral `h` above), written
+# as its own predicate so the planner estimates it from loan_holds instead of guessing at the
+# coalesce: with the guess it sorted every live alert instead of walking the priority index.
+_HELD_SQL = """
+    (a.hold_reason IS NOT NULL
+     OR l.status = 'repossessed'
+     OR EXISTS (SELECT 1 FROM loan_holds
+                 WHERE loan_holds.loan_id = a.loan_id
+                   AND released_at IS NULL
+                   AND (until IS NULL OR until >= current_date)))
 """
 
 
@@ -97,56 +94,74 @@ class AlertFilter:
     collector: str | None = None
     held: str = "exclude"  # exclude | include | only
 
-    def params(self) -> dict[str, Any]:
-        """The query parameters for _FILTERS."""
-        return {
-            "statuses": self.statuses,
-            "kinds": self.kinds,
-            "severities": self.severities,
-            "buckets": self.buckets,
-            "assignee": self.assignee,
-            "loan_id": self.loan_id,
-            "opened_from": self.opened_from,
-            "opened_to": self.opened_to,
-            "collector": self.collector,
-            "held": self.held,
-        }
+    def where(self) -> tuple[str, dict[str, Any]]:
+        """The WHERE clause and its parameters. Only the filters in use are written, so each
+        query is planned for what it asks (a `%(x)s IS NULL OR ...` for every unused filter
+        hides the selective ones from the planner)."""
+        tests = ["true"]
+        params: dict[str, Any] = {}
+
+        def test(sql: str, name: str, value: Any) -> None:
+            if value is not None:
+                tests.append(sql)
+                params[name] = value
+
+        def one_of(column: str, name: str, values: list[str] | None) -> None:
+            # One value is written as `=`: an index on (column, priority) then yields rows in
+            # priority order, which `= ANY` does not on PostgreSQL 15.
+            if values is not None and len(values) == 1:
+                test(f"{column} = %({name})s", name, values[0])
+            else:
+                test(f"{column} = ANY(%({name})s)", name, values)
+
+        test("a.status = ANY(%(statuses)s)", "statuses", self.statuses)
+        one_of("a.kind", "kinds", self.kinds)
+        one_of("a.severity", "severities", self.severities)
+        test(f"({BUCKET_SQL}) = ANY(%(buckets)s)", "buckets", self.buckets)
+        test("a.assignee = %(assignee)s", "assignee", self.assignee)
+        test("a.loan_id = %(loan_id)s", "loan_id", self.loan_id)
+        test("a.opened_at >= %(opened_from)s", "opened_from", self.opened_from)
+        test("a.opened_at < %(opened_to)s", "opened_to", self.opened_to)
+        test("l.assigned_collector = %(collector)s", "collector", self.collector)
+        if self.held == "exclude":
+            tests.append(f"NOT {_HELD_SQL}")
+        elif self.held == "only":
+            tests.append(_HELD_SQL)
+        return "WHERE " + "\n   AND ".join(tests), params
 
 
 def list_alerts(conn: Connection, where: AlertFilter, *, after: tuple[float, int] | None, limit: int) -> list[AlertRow]:
     """One page of the queue, by priority then id, both descending; `after` is the last row seen."""
-    params = where.params() | {
-        "after_priority": after[0] if after else None,
-        "after_id": after[1] if after else None,
-        "limit": limit,
-    }
+    clause, params = where.where()
+    if after is not None:
+        clause += "\n   AND (a.priority, a.alert_id) < (%(after_priority)s::float8, %(after_id)s::bigint)"
+        params |= {"after_priority": after[0], "after_id": after[1]}
     rows = conn.execute(
         f"""
         SELECT {_COLUMNS}
         {_FROM}
-        {_FILTERS}
-           AND (%(after_id)s::bigint IS NULL
-                OR (a.priority, a.alert_id) < (%(after_priority)s::float8, %(after_id)s::bigint))
+        {clause}
          ORDER BY a.priority DESC, a.alert_id DESC
          LIMIT %(limit)s
         """,
-        params,
+        params | {"limit": limit},
     ).fetchall()
     return [AlertRow(*row) for row in rows]
 
 
 def changed_since(conn: Connection, where: AlertFilter, *, since: datetime, limit: int = 500) -> list[AlertRow]:
     """Alerts in scope whose row changed at or after `since`, oldest change first (live stream)."""
+    clause, params = where.where()
     rows = conn.execute(
         f"""
         SELECT {_COLUMNS}
         {_FROM}
-        {_FILTERS}
+        {clause}
            AND a.updated_at >= %(since)s
          ORDER BY a.updated_at, a.alert_id
          LIMIT %(limit)s
         """,
-        where.params() | {"since": since, "limit": limit},
+        params | {"since": since, "limit": limit},
     ).fetchall()
     return [AlertRow(*row) for row in rows]
 
