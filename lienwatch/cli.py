@@ -3,6 +3,7 @@
 import contextlib
 import json
 import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,10 @@ def bench_api(
     positions_per_car: int = typer.Option(5000, help="Fixes per car (2,000 cars; 5,000 gives 10M positions)."),
     alerts: int = typer.Option(100_000, help="Alerts in the table."),
     clients: int = typer.Option(8, help="Concurrent clients."),
-    seconds: float = typer.Option(20.0, help="Seconds of load per endpoint."),
+    seconds: float = typer.Option(20.0, help="Seconds of each load per endpoint."),
+    workers: int = typer.Option(2, min=1, help="API server processes (`lienwatch api --workers`)."),
+    list_rate: float = typer.Option(200.0, help="Steady alert-list requests per second, for the service level."),
+    track_rate: float = typer.Option(50.0, help="Steady track requests per second, for the service level."),
     json_path: Path = typer.Option(None, "--json", help="Also write the figures here as JSON."),
 ) -> None:
     """p50/p99 of the alert list and a one-day track under concurrent clients, at volume."""
@@ -100,6 +104,9 @@ def bench_api(
             alerts=alerts,
             clients=clients,
             seconds=seconds,
+            workers=workers,
+            list_rate=list_rate,
+            track_rate=track_rate,
         )
     _report(f"API benchmark: {result['positions']:,} positions", result, json_path)
 
@@ -184,6 +191,10 @@ def home(vin: str = typer.Argument(..., help="The vehicle's VIN.")) -> None:
 def api(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Server processes sharing the port (one Python process uses one core)."),
+    access_log: bool = typer.Option(
+        False, help="Log a line per request (the request counter is at /metrics either way)."
+    ),
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs)."""
     import uvicorn
@@ -193,7 +204,13 @@ def api(
 
     settings = Settings()
     with database_url(settings) as db, mqtt_url(settings) as broker:
-        uvicorn.run(create_app(database_url=db, mqtt_url=broker), host=host, port=port, log_level="info")
+        options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "access_log": access_log}
+        if workers == 1:
+            uvicorn.run(create_app(database_url=db, mqtt_url=broker, freeze_heap=True), **options)
+        else:
+            # Worker processes build their own app from the environment (embedded services included).
+            os.environ |= {"LIENWATCH_DATABASE_URL": db, "LIENWATCH_MQTT_URL": broker}
+            uvicorn.run("api.app:from_environment", factory=True, workers=workers, **options)
 
 
 console = Console()

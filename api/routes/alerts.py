@@ -4,19 +4,20 @@ evidence and history, and the people's transitions (acknowledge, assign, resolve
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from alerts.lifecycle import AlertEvent, IllegalTransition, transition
 from api import cursor, views
 from api.auth import Family, Principal
-from api.deps import Conn, require
+from api.deps import Conn, Credentials, require, session
 from api.errors import Conflict, Forbidden, NotFound
 from api.policy import location_access, scrub
 from domain.vocabulary import AlertKind, AlertStatus, Bucket, Disposition
 from storage import alert_queries, audit, tracks, webhooks
 from storage import alerts as alert_store
 from storage.alert_queries import AlertFilter, AlertRow
+from storage.database import Connection
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
@@ -60,10 +61,10 @@ def alert_filter(
     )
 
 
-@router.get("", summary="The alert queue, highest priority first")
+@router.get("", summary="The alert queue, highest priority first", response_model=dict[str, Any])
 def list_alerts(
-    conn: Conn,
-    who: Annotated[Principal, Depends(require(Family.ALERTS_READ))],
+    request: Request,
+    credentials: Credentials,
     status: Annotated[list[AlertStatus] | None, Query(description="Default: the live statuses")] = None,
     kind: Annotated[list[AlertKind] | None, Query()] = None,
     severity: Annotated[list[Severity] | None, Query()] = None,
@@ -75,30 +76,38 @@ def list_alerts(
     held: Annotated[Held, Query(description="Alerts of loans under a legal hold")] = "exclude",
     cursor_: Annotated[str | None, Query(alias="cursor", max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
+) -> views.JSONBody:
     """Alerts in the caller's scope; legal-hold alerts only with held=include|only."""
-    where = alert_filter(who, status, kind, severity, bucket, assignee, loan_id, opened_from, opened_to, held)
-    after = cursor.decode(cursor_, (float, int)) if cursor_ else None
-    rows = alert_queries.list_alerts(conn, where, after=(after[0], after[1]) if after else None, limit=limit)
+    with session(request, credentials, Family.ALERTS_READ) as s:
+        where = alert_filter(s.who, status, kind, severity, bucket, assignee, loan_id, opened_from, opened_to, held)
+        after = cursor.decode(cursor_, (float, int)) if cursor_ else None
+        rows = alert_queries.list_alerts(s.conn, where, after=(after[0], after[1]) if after else None, limit=limit)
     following = cursor.encode(rows[-1].priority, rows[-1].alert_id) if len(rows) == limit else None
-    return {"items": [views.alert(r) for r in rows], "next_cursor": following}
+    return views.JSONBody({"items": [views.alert(r) for r in rows], "next_cursor": following})
 
 
-def _visible(conn: Conn, who: Principal, alert_id: int, *, for_update: bool = False) -> tuple[AlertRow, dict[str, Any]]:
+def _visible(
+    conn: Connection, who: Principal, alert_id: int, *, for_update: bool = False
+) -> tuple[AlertRow, dict[str, Any]]:
     found = alert_queries.get_alert(conn, alert_id, for_update=for_update)
     if found is None or not who.sees_loan(found[0].assigned_collector):
         raise NotFound(f"alert {alert_id} does not exist or is not in your scope")
     return found
 
 
-@router.get("/{alert_id}", summary="One alert with its evidence and history")
+@router.get("/{alert_id}", summary="One alert with its evidence and history", response_model=dict[str, Any])
 def get_alert(
-    conn: Conn,
-    who: Annotated[Principal, Depends(require(Family.ALERTS_READ))],
+    request: Request,
+    credentials: Credentials,
     alert_id: AlertIdPath,
     purpose: Annotated[str, Query(min_length=1, max_length=500)] = "alert review",
-) -> dict[str, Any]:
+) -> views.JSONBody:
     """The alert, its evidence (coordinates rounded unless precise access applies) and history."""
+    with session(request, credentials, Family.ALERTS_READ) as s:
+        return _alert_body(s.conn, s.who, alert_id, purpose)
+
+
+def _alert_body(conn: Connection, who: Principal, alert_id: int, purpose: str) -> views.JSONBody:
     row, evidence = _visible(conn, who, alert_id)
     vehicle = tracks.vehicle_loan(conn, row.vin) if row.vin else None
     precise = vehicle is not None and location_access(vehicle).precise
@@ -115,7 +124,7 @@ def get_alert(
     body["evidence"] = evidence if precise else scrub(evidence)
     body["precise_location"] = precise
     body["history"] = alert_queries.history(conn, alert_id)
-    return body
+    return views.JSONBody(body)
 
 
 @router.post("/{alert_id}/transitions", summary="Acknowledge, assign, resolve or dismiss an alert")

@@ -8,13 +8,11 @@ skipped.
 """
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.responses import StreamingResponse
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
@@ -60,7 +58,7 @@ async def _events(
             if sent.get(row.alert_id) == row.updated_at:
                 continue
             sent[row.alert_id] = row.updated_at
-            data = json.dumps(jsonable_encoder(views.alert(row)))
+            data = views.json_bytes(views.alert(row)).decode()
             yield f"event: alert\nid: {row.alert_id}:{row.updated_at.isoformat()}\ndata: {data}\n\n"
             count += 1
             if limit is not None and count >= limit:
