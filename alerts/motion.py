@@ -14,6 +14,7 @@ the next fix confirms the new place.
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from alerts.signal import Signal, fix_evidence
 from alerts.thresholds import Thresholds
@@ -29,7 +30,10 @@ ALARM_KINDS: dict[str, AlertKind] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass builds itself through object.__setattr__ field by field, 2.9 µs
+# for these fifteen against 0.55 µs, and one is built for every fix of the fleet. It is treated as
+# immutable all the same: observe() returns a new state and nothing assigns to one.
+@dataclass(slots=True)
 class DeviceState:
     last_ts: datetime | None = None  # latest fix of any kind (reporting)
     fix_ts: datetime | None = None  # latest trusted fix (position)
@@ -132,8 +136,7 @@ def observe(state: DeviceState, p: Position, th: Thresholds, *, dense: bool = Tr
     return new, signals
 
 
-@dataclass(frozen=True, slots=True)
-class _Stay:
+class _Stay(NamedTuple):
     ts: datetime | None
     lat: float
     lon: float

@@ -59,11 +59,12 @@ def evaluate_batch(
     exit_after_s: float = EXIT_AFTER_S,
 ) -> BatchResult:
     """Run a batch of positions (any devices, any order) through the fences; pure."""
-    order = sorted(range(len(positions)), key=lambda i: (positions[i].device_id, positions[i].ts))
-    lat = np.fromiter((positions[i].lat for i in order), np.float64, len(order))
-    lon = np.fromiter((positions[i].lon for i in order), np.float64, len(order))
-    acc = np.fromiter((positions[i].accuracy_m or 0.0 for i in order), np.float64, len(order))
-    membership = index.evaluate(lat, lon, acc)
+    keys = [(p.device_id, p.ts) for p in positions]
+    order = sorted(range(len(positions)), key=keys.__getitem__)
+    coords = np.array(
+        [(p.lat, p.lon, p.accuracy_m or 0.0) for p in (positions[i] for i in order)], np.float64
+    ).reshape(-1, 3)
+    pairs = _Pairs.of(index.evaluate(coords[:, 0], coords[:, 1], coords[:, 2]))
     by_device: dict[DeviceId, list[int]] = defaultdict(list)
     for row, i in enumerate(order):
         by_device[positions[i].device_id].append(row)
@@ -77,7 +78,7 @@ def evaluate_batch(
             states.get(device_id, DeviceFences()),
             fixes,
             rows,
-            membership,
+            pairs,
             index,
             loans.get(device_id, frozenset()),
             exit_fixes,
@@ -120,12 +121,32 @@ def rebuild(
     return evaluate_batch(index, list(positions), {}, loans).states
 
 
+@dataclass(frozen=True, slots=True)
+class _Pairs:
+    """A batch's candidate pairs as Python lists: the walk below reads them a fix at a time, where a
+    numpy slice and its reductions cost more than the few pairs they hold."""
+
+    fence: list[int]
+    inside: list[bool]
+    clear_out: list[bool]
+    offsets: list[int]
+
+    @classmethod
+    def of(cls, membership: Membership) -> "_Pairs":
+        return cls(
+            membership.fence.tolist(),
+            membership.inside.tolist(),
+            membership.clear_out.tolist(),
+            membership.offsets.tolist(),
+        )
+
+
 def _advance(
     device_id: DeviceId,
     state: DeviceFences,
     fixes: Sequence[Position],
     rows: Sequence[int],
-    membership: Membership,
+    pairs: _Pairs,
     index: FenceIndex,
     loan_ids: frozenset[LoanId],
     exit_fixes: int,
@@ -140,18 +161,13 @@ def _advance(
             stale += 1
             continue
         last_ts = position.ts
-        pairs = membership.rows(row)
-        if pairs.start == pairs.stop and not current:
+        start, stop = pairs.offsets[row], pairs.offsets[row + 1]
+        if start == stop and not current:
             continue  # near no fence and inside none: nothing can change (most fixes of a fleet)
-        if current and _settled_inside(current, pairs, position, membership, index, loan_ids):
+        if current and _settled_inside(current, start, stop, position, pairs, index, loan_ids):
             continue  # still inside the same fences, no timer running: STAY changes nothing
         fix = Fix.of(position)
-        near = {
-            int(f): (bool(i), bool(c))
-            for f, i, c in zip(
-                membership.fence[pairs], membership.inside[pairs], membership.clear_out[pairs], strict=True
-            )
-        }
+        near = {pairs.fence[k]: (pairs.inside[k], pairs.clear_out[k]) for k in range(start, stop)}
         touched = set(near) | {index.row_of[f] for f in current}
         for fence_row in sorted(touched):
             fence = index.fences[fence_row]
@@ -178,17 +194,20 @@ def _advance(
 
 def _settled_inside(
     current: dict[FenceId, FenceState],
-    pairs: slice,
+    start: int,
+    stop: int,
     position: Position,
-    membership: Membership,
+    pairs: _Pairs,
     index: FenceIndex,
     loan_ids: frozenset[LoanId],
 ) -> bool:
     """True when this fix would only STAY in every fence the device is in (e.g. its home region)."""
-    if position.coarse or pairs.stop - pairs.start != len(current) or not membership.inside[pairs].all():
+    if position.coarse or stop - start != len(current):
         return False
-    for row in membership.fence[pairs].tolist():
-        fence = index.fences[row]
+    for k in range(start, stop):
+        if not pairs.inside[k]:
+            return False
+        fence = index.fences[pairs.fence[k]]
         state = current.get(fence.fence_id)
         if state is None or state.phase is not Phase.INSIDE or fence.active_hours is not None:
             return False

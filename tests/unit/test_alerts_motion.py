@@ -1,6 +1,7 @@
 """Per-device motion detectors: late fixes, edge-triggered alarms, tow, reappearance far away, GPS jumps
 with outlier confirmation, stops and long idle, coarse fixes — each threshold at, just under and just over."""
 
+import dataclasses
 import math
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -572,3 +573,24 @@ def test_a_sparse_wireless_unit_never_judges_long_idle() -> None:
     assert signals == []
     assert not state.idle_open
     assert state.anchor_ts == T0  # the stay is still tracked, for the partner and the sweeps
+
+
+def test_observe_never_changes_the_state_it_is_given() -> None:
+    """A batch retried after a database failure is judged again from the states it started with:
+    observe builds new ones (DeviceState is not frozen, for speed, so this is the guard)."""
+    fixes = [
+        fix(0),
+        fix(60, 10, speed=30, ignition=False),
+        fix(240, 900, speed=40, ignition=False),  # towing past the time limit
+        fix(13 * HOUR, 900),  # idle long enough
+        fix(13 * HOUR + 60, 400_000),  # an impossible jump
+        fix(14 * HOUR, 0, alarms=["power_cut"], source="lbs"),
+        fix(15 * HOUR, 0),
+    ]
+    state = DeviceState()
+    for p in fixes:
+        snapshot = dataclasses.replace(state)
+        after, _ = observe(state, p, TH)
+        assert state == snapshot
+        assert after != state
+        state = after
