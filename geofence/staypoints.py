@@ -74,7 +74,18 @@ def stay_points(
         raise ValueError("ts: fixes must be in time order")
     stays: list[StayPoint] = []
     i, n = 0, t.size
+    # A fix whose next one is already beyond the radius starts a run of one fix: no stay, move on.
+    # Tested for the whole track at once (a driving car is most of its fixes), with a hair of slack
+    # so the windowed measure below could not disagree at the boundary.
+    lone = (
+        (distance_m(la[:-1], lo[:-1], la[1:], lo[1:]) > radius_m * (1 + 1e-9)).tolist()
+        if n > 1 and min_duration_s > 0
+        else []
+    )
     while i < n:
+        if i < len(lone) and lone[i]:
+            i += 1
+            continue
         j = _first_beyond(la, lo, i, radius_m)
         last = j - 1
         if t[last] - t[i] >= min_duration_s:

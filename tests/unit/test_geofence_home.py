@@ -5,6 +5,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.ids import DeviceId
 from domain.position import Position
@@ -111,6 +113,49 @@ def test_moving_car_has_no_stay_points() -> None:
     t = np.arange(0, 3600, 30.0)
     lat = WORK[0] + np.arange(t.size) * 0.003  # ~330 m every 30 s
     assert stay_points(t, lat, np.full(t.size, WORK[1])) == []
+
+
+def _plain_stay_points(t: list[float], lat: list[float], lon: list[float]) -> list[StayPoint]:
+    """Li et al.'s algorithm as written, one anchor at a time, no shortcut."""
+    stays, i = [], 0
+    while i < len(t):
+        j = i + 1
+        while j < len(t) and float(distance_m(lat[i], lon[i], lat[j], lon[j])) <= 200.0:
+            j += 1
+        if t[j - 1] - t[i] >= 20 * 60:
+            mean = (float(np.mean(lat[i:j])), float(np.mean(lon[i:j])))
+            arrived, left = datetime.fromtimestamp(t[i], UTC), datetime.fromtimestamp(t[j - 1], UTC)
+            stays.append(StayPoint(mean[0], mean[1], arrived, left, j - i))
+            i = j
+        else:
+            i += 1
+    return stays
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(1.0, 900.0),  # seconds since the previous fix
+            st.sampled_from([0.0, 30.0, 150.0, 199.0, 201.0, 400.0, 3000.0]),  # metres moved north
+        ),
+        min_size=1,
+        max_size=120,
+    )
+)
+def test_stay_points_match_the_plain_algorithm(steps: list[tuple[float, float]]) -> None:
+    t, lat, lon = [], [], []
+    now, north_m = 0.0, 0.0
+    for gap, moved in steps:
+        now += gap
+        north_m += moved
+        t.append(now)
+        lat.append(offset(WORK, north_m, 0)[0])
+        lon.append(WORK[1])
+    found = stay_points(t, lat, lon)
+    plain = _plain_stay_points(t, lat, lon)
+    assert [(s.arrived, s.left, s.fixes) for s in found] == [(s.arrived, s.left, s.fixes) for s in plain]
+    assert all(abs(a.lat - b.lat) < 1e-9 for a, b in zip(found, plain, strict=True))
 
 
 def sp(where: tuple[float, float], arrived: datetime, hours: float) -> StayPoint:
