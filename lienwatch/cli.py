@@ -204,6 +204,7 @@ def api(
 
     settings = Settings()
     with database_url(settings) as db, mqtt_url(settings) as broker:
+        _schema_ready(settings, db)
         options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "access_log": access_log}
         if workers == 1:
             uvicorn.run(create_app(database_url=db, mqtt_url=broker, freeze_heap=True), **options)
@@ -211,6 +212,22 @@ def api(
             # Worker processes build their own app from the environment (embedded services included).
             os.environ |= {"LIENWATCH_DATABASE_URL": db, "LIENWATCH_MQTT_URL": broker}
             uvicorn.run("api.app:from_environment", factory=True, workers=workers, **options)
+
+
+def _schema_ready(settings: Settings, url: str) -> None:
+    """The API needs a migrated database: the embedded one is migrated here; a configured one
+    with pending migrations is refused with the command that fixes it (its owner runs it)."""
+    with connect(url, autocommit=True) as conn:
+        pending = migrate.status(conn).pending
+        if pending and not settings.database_url:
+            migrate.migrate(conn, timescale=settings.timescale)
+            pending = []
+    if pending:
+        console.print(
+            f"[red]error:[/red] the database has pending migrations ({', '.join(pending)}): "
+            "run `lienwatch db migrate` first"
+        )
+        raise typer.Exit(code=1)
 
 
 console = Console()

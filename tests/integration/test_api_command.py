@@ -1,5 +1,5 @@
-"""`lienwatch api --workers 2`: two server processes on one port, each building its app from the
-environment, both answering with the same data and the same authentication."""
+"""`lienwatch api` as an operator starts it: refused on a database with pending migrations, and with
+`--workers 2` two server processes on one port, each building its app from the environment."""
 
 import os
 import subprocess
@@ -55,3 +55,16 @@ def test_two_worker_processes_serve_the_queue(db: str, mqtt_url: str) -> None:
         server.terminate()
         _, err = server.communicate(timeout=30)
     assert err.decode().count("Started server process") == 2
+
+
+def test_the_api_refuses_a_database_with_pending_migrations(fresh_db: str, mqtt_url: str) -> None:
+    env = {**os.environ, "LIENWATCH_DATABASE_URL": fresh_db, "LIENWATCH_MQTT_URL": mqtt_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "lienwatch", "api", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    out = " ".join(done.stdout.decode().split())
+    assert "pending migrations (0001" in out and "lienwatch db migrate" in out
