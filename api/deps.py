@@ -39,13 +39,21 @@ def connection(request: Request) -> Iterator[Connection]:
 Conn = Annotated[Connection, Depends(connection)]
 
 
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+async def bearer_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> HTTPAuthorizationCredentials:
+    """The request's bearer credentials; 401 without any. Checked before the query parameters are
+    (no I/O: async, on the event loop), so a caller without a token learns nothing else."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("a bearer token is required (Authorization: Bearer <token>)")
+    return credentials
+
+
+Credentials = Annotated[HTTPAuthorizationCredentials, Depends(bearer_token)]
 
 
 def principal(conn: Conn, credentials: Credentials) -> Principal:
     """The user behind the bearer token; 401 without a valid one."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized("a bearer token is required (Authorization: Bearer <token>)")
     user = users.user_for_token(conn, credentials.credentials)
     if user is None:
         raise Unauthorized("the bearer token is unknown or revoked")
@@ -75,7 +83,7 @@ class Session:
 
 
 @contextmanager
-def session(request: Request, credentials: HTTPAuthorizationCredentials | None, family: Family) -> Iterator[Session]:
+def session(request: Request, credentials: HTTPAuthorizationCredentials, family: Family) -> Iterator[Session]:
     """A pooled connection and the caller, admitted to `family` (401/403 as `require` gives)."""
     with pool(request).connection(timeout=5) as conn:
         yield Session(conn, _admitted(principal(conn, credentials), family))

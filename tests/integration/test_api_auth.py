@@ -114,6 +114,21 @@ def test_no_token_and_a_wrong_token_are_401_problems(world: dict[str, Any]) -> N
     assert "unknown or revoked" in wrong.json()["detail"]
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/alerts?limit=0&kind=nonsense",  # the queue: its session is opened in the endpoint
+        "/api/v1/vehicles/V1/track?start=yesterday&end=x",  # the track: likewise
+        "/api/v1/alerts/0",  # one alert: a path below its lower bound
+        "/api/v1/loans?limit=-1",  # an endpoint on the Conn + require dependencies
+    ],
+)
+def test_without_a_token_bad_parameters_are_not_judged(world: dict[str, Any], path: str) -> None:
+    response = world["client"].get(path)
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
 def test_collector_cannot_read_another_collectors_loan_vehicle_or_alert(world: dict[str, Any]) -> None:
     client: TestClient = world["client"]
     _, other = add_user(client.app.state.database_url, "collector")  # type: ignore[attr-defined]
