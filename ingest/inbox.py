@@ -14,6 +14,7 @@ class Inbox(Generic[T]):
     def __init__(self, capacity: int) -> None:
         self._capacity = capacity
         self._items: deque[T] = deque()
+        self._arrived: deque[float] = deque()  # when each item was put, for the linger
         self._lock = threading.Lock()
         self._not_empty = threading.Condition(self._lock)
         self._not_full = threading.Condition(self._lock)
@@ -28,11 +29,16 @@ class Inbox(Generic[T]):
             while len(self._items) >= self._capacity and not self._closed:
                 self._not_full.wait(0.5)
             self._items.append(item)
+            self._arrived.append(time.monotonic())
             if len(self._items) == 1:
                 self._not_empty.notify()
 
     def take(self, max_items: int, max_wait: float) -> list[T]:
-        """Up to max_items, waiting at most max_wait seconds after the first one arrives."""
+        """Up to max_items, waiting at most max_wait seconds after the first one arrives.
+
+        The wait counts from the oldest waiting item's arrival, not from this call: items that
+        queued up while the last batch was being stored have waited already, and lingering another
+        max_wait for them added that much to every alert's latency under steady load."""
         with self._not_empty:
             while not self._items:
                 if self._closed:
@@ -40,7 +46,7 @@ class Inbox(Generic[T]):
                 self._not_empty.wait(0.5)
                 if not self._items and self._closed:
                     return []
-            deadline = time.monotonic() + max_wait
+            deadline = self._arrived[0] + max_wait
             while len(self._items) < max_items and not self._closed:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -49,6 +55,8 @@ class Inbox(Generic[T]):
                 self._not_empty.wait(min(remaining, 0.02))
             count = min(max_items, len(self._items))
             batch = [self._items.popleft() for _ in range(count)]
+            for _ in range(count):
+                self._arrived.popleft()
             self._not_full.notify_all()
             return batch
 

@@ -44,6 +44,20 @@ def test_inbox_batches_by_size_then_by_time() -> None:
     assert 0.09 <= time.monotonic() - started < 1.0
 
 
+def test_inbox_waits_from_the_oldest_arrival_not_from_the_call() -> None:
+    inbox: Inbox[int] = Inbox(capacity=100)
+    inbox.put(1)
+    time.sleep(0.15)  # e.g. while the writer stored the previous batch
+    inbox.put(2)
+    started = time.monotonic()
+    assert inbox.take(100, max_wait=0.1) == [1, 2]  # the first item has waited long enough
+    assert time.monotonic() - started < 0.05
+    inbox.put(3)
+    started = time.monotonic()
+    assert inbox.take(100, max_wait=0.1) == [3]  # a fresh item still gets its linger
+    assert 0.09 <= time.monotonic() - started < 1.0
+
+
 def test_inbox_put_blocks_while_full_until_taken() -> None:
     inbox: Inbox[int] = Inbox(capacity=2)
     inbox.put(1)
