@@ -48,7 +48,7 @@ _FROM = """
 # coalesce: with the guess it sorted every live alert instead of walking the priority index.
 _HELD_SQL = """
     (a.hold_reason IS NOT NULL
-     OR l.status = 'repossessed'
+     OR l.status IS NOT DISTINCT FROM 'repossessed'  -- false, not null, for an alert without a loan
      OR EXISTS (SELECT 1 FROM loan_holds
                  WHERE loan_holds.loan_id = a.loan_id
                    AND released_at IS NULL

@@ -188,6 +188,21 @@ def test_a_hold_placed_through_the_api_takes_the_loan_out_of_the_queue_at_once(
     assert desk["ids"]["zone_m2"] in [a["alert_id"] for a in _list(client, token)["items"]]
 
 
+def test_an_alert_without_a_loan_is_in_the_supervisors_queue(client: TestClient, db: str) -> None:
+    _, token = add_user(db, "supervisor")
+    with psycopg.connect(db, autocommit=True) as conn:
+        row = conn.execute(
+            """
+            INSERT INTO alerts (kind, severity, subject, status, priority, opened_at, last_seen_at)
+            VALUES ('tamper', 'high', 'unbound-device', 'open', 1e9, now(), now()) RETURNING alert_id
+            """
+        ).fetchone()
+    assert row is not None
+    first = _list(client, token, limit=1)["items"][0]
+    assert (first["alert_id"], first["loan_id"], first["hold_reason"]) == (row[0], None, None)
+    assert row[0] not in [a["alert_id"] for a in _list(client, token, held="only")["items"]]
+
+
 def test_alerts_on_repossessed_cars_are_information_only(client: TestClient, db: str) -> None:
     name, token = add_user(db, "collector")
     loan, vin = add_loan(db, dpd=95, collector=name, status="repossessed")
