@@ -42,7 +42,7 @@ def _vehicle(conn: Connection, who: Principal, vin: str) -> VehicleLoan:
     return vehicle
 
 
-@router.get("/{vin}", summary="Last position and status of a vehicle's devices")
+@router.get("/{vin}", summary="Last position and status of a vehicle's devices", response_model=dict[str, Any])
 def vehicle_status(request: Request, credentials: Credentials, vin: Vin, purpose: Purpose) -> views.JSONBody:
     """Precise last fixes when the privacy rules allow, else city-level; audited either way."""
     with session(request, credentials, Family.VEHICLES) as s:
