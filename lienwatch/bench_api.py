@@ -96,9 +96,9 @@ class _Http:
         fields = {k.strip().lower(): v.strip() for k, _, v in (line.partition(b":") for line in lines[1:] if line)}
         if b"content-length" in fields:
             return status, await self.reader.readexactly(int(fields[b"content-length"]))
-        body = bytearray()  # chunked
-        while size := int((await self.reader.readuntil(b"\r\n"))[:-2], 16):
-            body += await self.reader.readexactly(size + 2)
+        body = bytearray()  # chunked: size line, data, CRLF; a zero size ends it
+        while size := int((await self.reader.readuntil(b"\r\n"))[:-2].split(b";")[0], 16):
+            body += (await self.reader.readexactly(size + 2))[:-2]
         await self.reader.readuntil(b"\r\n")
         return status, bytes(body)
 
