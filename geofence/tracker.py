@@ -59,20 +59,17 @@ def evaluate_batch(
     exit_after_s: float = EXIT_AFTER_S,
 ) -> BatchResult:
     """Run a batch of positions (any devices, any order) through the fences; pure."""
-    keys = [(p.device_id, p.ts) for p in positions]
-    order = sorted(range(len(positions)), key=keys.__getitem__)
-    coords = np.array(
-        [(p.lat, p.lon, p.accuracy_m or 0.0) for p in (positions[i] for i in order)], np.float64
-    ).reshape(-1, 3)
+    ordered = sorted(positions, key=lambda p: (p.device_id, p.ts))
+    coords = np.array([(p.lat, p.lon, p.accuracy_m or 0.0) for p in ordered], np.float64).reshape(-1, 3)
     pairs = _Pairs.of(index.evaluate(coords[:, 0], coords[:, 1], coords[:, 2]))
     by_device: dict[DeviceId, list[int]] = defaultdict(list)
-    for row, i in enumerate(order):
-        by_device[positions[i].device_id].append(row)
+    for row, p in enumerate(ordered):
+        by_device[p.device_id].append(row)
     new_states: dict[DeviceId, DeviceFences] = {}
     signals: list[FenceSignal] = []
     stale = 0
     for device_id, rows in by_device.items():
-        fixes = [positions[order[r]] for r in rows]
+        fixes = [ordered[r] for r in rows]
         state, device_signals, skipped = _advance(
             device_id,
             states.get(device_id, DeviceFences()),
