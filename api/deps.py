@@ -4,8 +4,8 @@ FastAPI runs each synchronous dependency in a worker thread of its own, so `Conn
 `require(...)` costs a sync endpoint three thread hand-offs before its own (connection in and
 out, principal; the role check is async). The read paths collectors hit all day (the queue, one
 alert, a vehicle, a track) take `Credentials` and open a `session` inside the endpoint instead:
-one hand-off per request, which took the queue from about 340 to 600 requests/s on two cores.
-The rarer writes keep the dependencies.
+one hand-off per request, which took the queue from about 340 to 430 requests/s on one server
+process. The other endpoints keep the dependencies.
 """
 
 from collections.abc import Awaitable, Callable, Iterator
