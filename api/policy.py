@@ -3,6 +3,12 @@
 DESIGN.md (PIPL art. 28): precise positions and tracks only while the loan is delinquent,
 assigned for recovery (a live alert on it is assigned to someone), or under a tamper check (a
 live tamper / offline / power_cut alert); otherwise a coarse, city-level status.
+
+This is the one masking rule: every response, event and printout that carries a coordinate of a
+loan's car or borrower (alert evidence and history, last fixes, homes, stays, home fences) passes
+through `LocationAccess.shown`, so a new field cannot leak by being forgotten in one place. It
+finds coordinates by name (`lat`, `lon`, `latitude`, `longitude`, `lng`, any `*_lat` / `*_lon`)
+and GeoJSON `coordinates` / `bbox` arrays, at any depth.
 """
 
 from dataclasses import dataclass
@@ -12,13 +18,23 @@ from storage.tracks import VehicleLoan
 
 # One decimal degree of rounding is about 11 km: city-level, not a street.
 COARSE_DECIMALS = 1
-_LOCATION_KEYS = frozenset({"lat", "lon", "latitude", "longitude", "home_lat", "home_lon"})
+_LOCATION_KEYS = frozenset({"lat", "lon", "lng", "latitude", "longitude"})
+_LOCATION_SUFFIXES = ("_lat", "_lon", "_lng", "_latitude", "_longitude")
+_GEOJSON_KEYS = frozenset({"coordinates", "bbox"})
 
 
 @dataclass(frozen=True, slots=True)
 class LocationAccess:
     precise: bool
     reason: str
+
+    def shown(self, document: Any) -> Any:
+        """The document as this access lets it be shown: unchanged, or every coordinate city-level."""
+        return document if self.precise else scrub(document)
+
+
+# The least access of several (a fence bound to many loans is precise only if each of them is).
+NO_LOAN = LocationAccess(False, "the vehicle secures no loan")
 
 
 def mask(text: str | None, *, keep_start: int = 1, keep_end: int = 1) -> str | None:
@@ -33,7 +49,7 @@ def mask(text: str | None, *, keep_start: int = 1, keep_end: int = 1) -> str | N
 def location_access(vehicle: VehicleLoan) -> LocationAccess:
     """Whether this vehicle's precise location may be read now, and why."""
     if vehicle.loan_id is None:
-        return LocationAccess(False, "the vehicle secures no loan")
+        return NO_LOAN
     if vehicle.loan_status == "settled":
         return LocationAccess(False, "the loan is settled: the vehicle is no longer monitored")
     if (vehicle.days_past_due or 0) > 0:
@@ -50,13 +66,38 @@ def coarse(value: float | None) -> float | None:
     return None if value is None else round(value, COARSE_DECIMALS)
 
 
-def scrub(evidence: Any) -> Any:
-    """Evidence with every coordinate rounded to city level (for loans without precise access)."""
-    if isinstance(evidence, dict):
-        return {
-            k: coarse(v) if k in _LOCATION_KEYS and isinstance(v, int | float) and not isinstance(v, bool) else scrub(v)
-            for k, v in evidence.items()
-        }
-    if isinstance(evidence, list):
-        return [scrub(v) for v in evidence]
-    return evidence
+def least(accesses: list[LocationAccess]) -> LocationAccess:
+    """Precise only when every one of them is; else the first refusal's reason."""
+    refused = [a for a in accesses if not a.precise]
+    if refused:
+        return refused[0]
+    return accesses[0] if accesses else NO_LOAN
+
+
+def _is_location_key(key: object) -> bool:
+    if not isinstance(key, str):
+        return False
+    key = key.lower()
+    return key in _LOCATION_KEYS or key in _GEOJSON_KEYS or key.endswith(_LOCATION_SUFFIXES)
+
+
+def _round_all(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return coarse(value)
+    if isinstance(value, list | tuple):
+        return [_round_all(v) for v in value]
+    return scrub(value)
+
+
+def scrub(document: Any) -> Any:
+    """The document with every coordinate rounded to city level (for loans without precise access)."""
+    if isinstance(document, dict):
+        out: dict[Any, Any] = {}
+        for k, v in document.items():
+            out[k] = _round_all(v) if _is_location_key(k) else scrub(v)
+        return out
+    if isinstance(document, list | tuple):
+        return [scrub(v) for v in document]
+    return document

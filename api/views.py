@@ -1,5 +1,6 @@
 """Turning storage rows into response bodies, applying the caller's masking rules."""
 
+from collections.abc import Mapping
 from dataclasses import asdict, fields
 from decimal import Decimal
 from typing import Any
@@ -8,7 +9,7 @@ import orjson
 from fastapi import Response
 
 from api.auth import Principal
-from api.policy import mask
+from api.policy import NO_LOAN, LocationAccess, mask
 from domain.vocabulary import Bucket
 from storage.alert_queries import AlertRow
 from storage.loans_admin import LoanRow
@@ -46,9 +47,10 @@ class JSONBody(Response):
         return json_bytes(content)
 
 
-def loan(row: LoanRow, who: Principal) -> dict[str, Any]:
-    """A loan, with plate and borrower masked unless the caller's role may see them."""
-    body = asdict(row)
+def loan(row: LoanRow, who: Principal, access: Mapping[str, LocationAccess]) -> dict[str, Any]:
+    """A loan, with plate and borrower masked unless the caller's role may see them, and its home
+    point city-level unless its location may be read precisely (`access`, by loan id)."""
+    body: dict[str, Any] = access.get(row.loan_id, NO_LOAN).shown(asdict(row))
     body["holds"] = [asdict(h) for h in row.holds]
     body["bucket"] = bucket(row.days_past_due)
     if not who.sees_identity:

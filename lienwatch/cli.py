@@ -157,10 +157,20 @@ def scheduler() -> None:
 
 
 @app.command("home")
-def home(vin: str = typer.Argument(..., help="The vehicle's VIN.")) -> None:
-    """Recompute a car's home cluster now (most frequent overnight stay of the last 30 days)."""
+def home(
+    vin: str = typer.Argument(..., help="The vehicle's VIN."),
+    purpose: str = typer.Option(..., help="Why the location is read (written to the audit log)."),
+    actor: str = typer.Option(os.environ.get("USER", "operator"), help="Who reads it (written to the audit log)."),
+) -> None:
+    """Recompute a car's home cluster now (most frequent overnight stay of the last 30 days).
+
+    Coordinates are printed under the API's rule: precise only while the loan's location may be
+    read (delinquent, assigned for recovery, tamper check), else city-level; the read is audited.
+    """
     from alerts.relocation import home_of
+    from api.policy import NO_LOAN, location_access
     from geofence.home import night_of
+    from storage import audit, tracks
 
     settings = Settings()
     with database_url(settings) as url, connect(url, autocommit=True) as conn:
@@ -169,18 +179,33 @@ def home(vin: str = typer.Argument(..., help="The vehicle's VIN.")) -> None:
             console.print(f"[red]error:[/red] vin: no registered device on {vin!r}")
             raise typer.Exit(2)
         found, stays = home_of(conn, devices, now=datetime.now(UTC), timezone=settings.timezone)
+        vehicle = tracks.vehicle_loan(conn, vin)
+        access = location_access(vehicle) if vehicle else NO_LOAN
+        audit.record(
+            conn,
+            actor=actor,
+            action="home_read",
+            subject_type="vehicle",
+            subject_id=vin,
+            purpose=purpose,
+            detail={"loan_id": vehicle.loan_id if vehicle else None, "precise": access.precise},
+        )
     if found is None:
         console.print(f"no home yet for {vin}: no overnight stay in the last 30 days")
         return
-    console.print(f"home of {vin}: {found.lat:.5f}, {found.lon:.5f} ({found.nights} nights, {found.stays} stays)")
+    if not access.precise:
+        console.print(f"coordinates city-level: {access.reason}")
+    shown = access.shown({"lat": found.lat, "lon": found.lon})
+    console.print(f"home of {vin}: {shown['lat']}, {shown['lon']} ({found.nights} nights, {found.stays} stays)")
     table = Table("night of", "lat", "lon", "arrived", "left", title="overnight stays")
     for stay in stays:
         night = night_of(stay, settings.timezone)
         if night is not None:
+            point = access.shown({"lat": stay.lat, "lon": stay.lon})
             table.add_row(
                 str(night),
-                f"{stay.lat:.5f}",
-                f"{stay.lon:.5f}",
+                str(point["lat"]),
+                str(point["lon"]),
                 f"{stay.arrived:%Y-%m-%d %H:%M}",
                 f"{stay.left:%Y-%m-%d %H:%M}",
             )

@@ -6,6 +6,7 @@ continuous aggregate instead of the raw hypertable (the first bin then also hold
 its five-minute bucket from just before `start`).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -59,29 +60,55 @@ class TrackPoint:
     fixes: int
 
 
+# What decides who may see a loan's locations: the loan, and its live alerts (assigned for
+# recovery; tamper, offline or power cut open).
+_ACCESS_COLUMNS = """
+    v.vin, v.plate, v.make_model, l.loan_id, l.status, l.days_past_due,
+    l.assigned_collector, l.borrower_name,
+    coalesce(bool_or(a.status = 'assigned'), false),
+    coalesce(bool_or(a.kind IN ('tamper', 'offline', 'power_cut')), false)
+"""
+_ACCESS_ALERTS = "LEFT JOIN alerts a ON a.loan_id = l.loan_id AND a.status IN ('open', 'acknowledged', 'assigned')"
+_ACCESS_GROUP = """
+    GROUP BY v.vin, v.plate, v.make_model, l.loan_id, l.status, l.days_past_due,
+             l.assigned_collector, l.borrower_name
+"""
+
+
 def vehicle_loan(conn: Connection, vin: str) -> VehicleLoan | None:
     """The vehicle and its current loan (the newest unsettled one, else the newest), or None."""
     row = conn.execute(
-        """
-        SELECT v.vin, v.plate, v.make_model, l.loan_id, l.status, l.days_past_due,
-               l.assigned_collector, l.borrower_name,
-               coalesce(bool_or(a.status = 'assigned'), false),
-               coalesce(bool_or(a.kind IN ('tamper', 'offline', 'power_cut')), false)
+        f"""
+        SELECT {_ACCESS_COLUMNS}
           FROM vehicles v
           LEFT JOIN LATERAL (
                 SELECT * FROM loans
                  WHERE loans.vin = v.vin
                  ORDER BY (status = 'settled'), updated_at DESC
                  LIMIT 1) l ON true
-          LEFT JOIN alerts a
-                 ON a.loan_id = l.loan_id AND a.status IN ('open', 'acknowledged', 'assigned')
+          {_ACCESS_ALERTS}
          WHERE v.vin = %s
-         GROUP BY v.vin, v.plate, v.make_model, l.loan_id, l.status, l.days_past_due,
-                  l.assigned_collector, l.borrower_name
+         {_ACCESS_GROUP}
         """,
         (vin,),
     ).fetchone()
     return VehicleLoan(*row) if row else None
+
+
+def loans_access(conn: Connection, loan_ids: Sequence[str]) -> dict[str, VehicleLoan]:
+    """Each of these loans with its vehicle, as `vehicle_loan` gives them (unknown ids are absent)."""
+    rows = conn.execute(
+        f"""
+        SELECT {_ACCESS_COLUMNS}
+          FROM loans l
+          JOIN vehicles v ON v.vin = l.vin
+          {_ACCESS_ALERTS}
+         WHERE l.loan_id = ANY(%s)
+         {_ACCESS_GROUP}
+        """,
+        (list(loan_ids),),
+    ).fetchall()
+    return {row[3]: VehicleLoan(*row) for row in rows}
 
 
 def last_fixes(conn: Connection, vin: str) -> list[LastFix]:

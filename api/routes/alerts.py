@@ -12,7 +12,7 @@ from api import cursor, views
 from api.auth import Family, Principal
 from api.deps import Conn, Credentials, require, session
 from api.errors import Conflict, Forbidden, NotFound
-from api.policy import location_access, scrub
+from api.policy import NO_LOAN, location_access
 from domain.vocabulary import AlertKind, AlertStatus, Bucket, Disposition
 from storage import alert_queries, audit, tracks, webhooks
 from storage import alerts as alert_store
@@ -109,8 +109,9 @@ def get_alert(
 
 def _alert_body(conn: Connection, who: Principal, alert_id: int, purpose: str) -> views.JSONBody:
     row, evidence = _visible(conn, who, alert_id)
-    vehicle = tracks.vehicle_loan(conn, row.vin) if row.vin else None
-    precise = vehicle is not None and location_access(vehicle).precise
+    loan = tracks.loans_access(conn, [row.loan_id]).get(row.loan_id) if row.loan_id else None
+    access = location_access(loan) if loan else NO_LOAN
+    precise = access.precise
     audit.record(
         conn,
         actor=who.name,
@@ -121,9 +122,9 @@ def _alert_body(conn: Connection, who: Principal, alert_id: int, purpose: str) -
         detail={"loan_id": row.loan_id, "precise": precise},
     )
     body = views.alert(row)
-    body["evidence"] = evidence if precise else scrub(evidence)
+    body["evidence"] = access.shown(evidence)
     body["precise_location"] = precise
-    body["history"] = alert_queries.history(conn, alert_id)
+    body["history"] = access.shown(alert_queries.history(conn, alert_id))
     return views.JSONBody(body)
 
 

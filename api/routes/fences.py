@@ -8,11 +8,13 @@ from pydantic import BaseModel, Field
 from api.auth import Family, Principal
 from api.deps import Conn, require
 from api.errors import NotFound, Unprocessable
+from api.policy import NO_LOAN, least, location_access
 from domain.ids import FenceId
 from domain.vocabulary import FenceKind
 from geofence.errors import GeofenceError
 from geofence.fence import Fence
-from storage import fences
+from storage import fences, tracks
+from storage.database import Connection
 from storage.fences import FenceNotFound
 
 router = APIRouter(prefix="/api/v1/fences", tags=["fences"])
@@ -45,12 +47,25 @@ def _parse(feature: Feature, source_crs: str, fence_id: int = 0, where: str = ""
         raise Unprocessable(f"{where}geometry: {exc}", field="geometry") from exc
 
 
+def _features(conn: Connection, found: list[Fence]) -> list[dict[str, Any]]:
+    """Fences as GeoJSON. A home fence is where a borrower lives: city-level unless the location
+    of every loan it is bound to may be read precisely (api.policy's rule)."""
+    personal = sorted({loan for f in found if f.kind == FenceKind.HOME for loan in f.loan_ids})
+    access = {k: location_access(v) for k, v in tracks.loans_access(conn, personal).items()} if personal else {}
+    return [
+        least([access.get(loan, NO_LOAN) for loan in f.loan_ids]).shown(f.to_feature())
+        if f.kind == FenceKind.HOME
+        else f.to_feature()
+        for f in found
+    ]
+
+
 @router.get("", summary="Fences as a GeoJSON FeatureCollection")
 def list_fences(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.FENCES_READ))], kind: FenceKind | None = None
 ) -> dict[str, Any]:
     """All fences, or those of one kind."""
-    return {"type": "FeatureCollection", "features": [f.to_feature() for f in fences.list_fences(conn, kind=kind)]}
+    return {"type": "FeatureCollection", "features": _features(conn, fences.list_fences(conn, kind=kind))}
 
 
 @router.get("/{fence_id}", summary="One fence as a GeoJSON Feature")
@@ -59,7 +74,7 @@ def get_fence(
 ) -> dict[str, Any]:
     """The fence."""
     try:
-        return fences.get_fence(conn, FenceId(fence_id)).to_feature()
+        return _features(conn, [fences.get_fence(conn, FenceId(fence_id))])[0]
     except FenceNotFound as exc:
         raise NotFound(f"fence {fence_id} does not exist") from exc
 
@@ -86,7 +101,7 @@ def replace_fence(
     """The fence's definition and loan bindings are replaced."""
     try:
         fences.update_fence(conn, _parse(body, source_crs, fence_id))
-        return fences.get_fence(conn, FenceId(fence_id)).to_feature()
+        return _features(conn, [fences.get_fence(conn, FenceId(fence_id))])[0]
     except FenceNotFound as exc:
         raise NotFound(f"fence {fence_id} does not exist") from exc
 

@@ -11,8 +11,9 @@ from api import cursor, views
 from api.auth import Family, Principal
 from api.deps import Conn, require
 from api.errors import NotFound
+from api.policy import LocationAccess, location_access
 from domain.vocabulary import LegalHold, LoanStatus
-from storage import loans_admin
+from storage import loans_admin, tracks
 from storage.database import Connection
 from storage.loans_admin import LoanNotFound
 
@@ -55,6 +56,11 @@ def save(conn: Connection, loan_id: str, loan: LoanIn) -> bool:
     )
 
 
+def _access(conn: Connection, loan_ids: list[str]) -> dict[str, LocationAccess]:
+    """Whether each loan's home point may be shown precisely (the same rule as its car's fixes)."""
+    return {loan_id: location_access(v) for loan_id, v in tracks.loans_access(conn, loan_ids).items()}
+
+
 def visible_loan(conn: Connection, who: Principal, loan_id: str) -> dict[str, Any]:
     """The loan as this caller may see it; 404 outside the caller's scope."""
     try:
@@ -63,7 +69,7 @@ def visible_loan(conn: Connection, who: Principal, loan_id: str) -> dict[str, An
         raise NotFound(f"loan {loan_id} does not exist or is not in your scope") from exc
     if not who.sees_loan(row.assigned_collector):
         raise NotFound(f"loan {loan_id} does not exist or is not in your scope")
-    return views.loan(row, who)
+    return views.loan(row, who, _access(conn, [row.loan_id]))
 
 
 @router.get("", summary="Loans in the caller's scope, by id")
@@ -86,7 +92,8 @@ def list_loans(
         limit=limit,
     )
     following = cursor.encode(rows[-1].loan_id) if len(rows) == limit else None
-    return {"items": [views.loan(r, who) for r in rows], "next_cursor": following}
+    access = _access(conn, [r.loan_id for r in rows])
+    return {"items": [views.loan(r, who, access) for r in rows], "next_cursor": following}
 
 
 @router.get("/{loan_id}", summary="One loan with its open legal holds")

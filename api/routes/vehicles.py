@@ -18,7 +18,7 @@ from api import views
 from api.auth import Family, Principal
 from api.deps import Credentials, session
 from api.errors import LocationRestricted, NotFound, Unprocessable
-from api.policy import coarse, location_access, mask
+from api.policy import location_access, mask
 from storage import audit, tracks
 from storage.database import Connection
 from storage.migrate import current_layout
@@ -57,13 +57,11 @@ def _status(conn: Connection, who: Principal, vin: str, purpose: str) -> dict[st
     for fix in tracks.last_fixes(conn, vin):
         online = fix.ts is not None and now - fix.ts < OFFLINE_AFTER
         entry: dict[str, Any] = {"device_id": fix.device_id, "kind": fix.kind, "active": fix.active}
-        entry |= {"last_fix_at": fix.ts, "online": online, "alarms": fix.alarms or []}
+        entry |= {"last_fix_at": fix.ts, "online": online, "alarms": fix.alarms or [], "lat": fix.lat, "lon": fix.lon}
         if access.precise:
-            entry |= {"lat": fix.lat, "lon": fix.lon, "accuracy_m": fix.accuracy_m, "speed_kmh": fix.speed_kmh}
+            entry |= {"accuracy_m": fix.accuracy_m, "speed_kmh": fix.speed_kmh}
             entry |= {"source": fix.source, "battery_pct": fix.battery_pct, "power_v": fix.power_v}
-        else:
-            entry |= {"lat": coarse(fix.lat), "lon": coarse(fix.lon)}
-        devices.append(entry)
+        devices.append(access.shown(entry))
     audit.record(
         conn,
         actor=who.name,

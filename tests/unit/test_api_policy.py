@@ -73,6 +73,31 @@ def test_scrub_rounds_every_nested_coordinate_and_keeps_the_rest() -> None:
     assert scrub(evidence) == {"fixes": [{"lat": 31.2, "lon": 121.5, "ts": "t"}], "dpd": 35, "fence": {"lat": 30.2}}
 
 
+def test_scrub_finds_coordinates_by_suffix_and_in_geojson_and_leaves_flags_alone() -> None:
+    document = {
+        "home_lat": 31.230416,
+        "Partner_LNG": 121.473701,
+        "geometry": {"type": "Polygon", "coordinates": [[[121.47, 31.23], [121.48, 31.24], [121.47, 31.23]]]},
+        "bbox": [121.47, 31.23, 121.48, 31.24],
+        "lat": True,
+        "latency_ms": 12.34,
+    }
+    assert scrub(document) == {
+        "home_lat": 31.2,
+        "Partner_LNG": 121.5,
+        "geometry": {"type": "Polygon", "coordinates": [[[121.5, 31.2], [121.5, 31.2], [121.5, 31.2]]]},
+        "bbox": [121.5, 31.2, 121.5, 31.2],
+        "lat": True,
+        "latency_ms": 12.34,
+    }
+
+
+def test_shown_keeps_a_precise_document_whole() -> None:
+    document = {"lat": 31.230416, "history": [{"data": {"lon": 121.473701}}]}
+    assert location_access(_vehicle(days_past_due=3)).shown(document) == document
+    assert location_access(_vehicle()).shown(document) == {"lat": 31.2, "history": [{"data": {"lon": 121.5}}]}
+
+
 def test_cursor_round_trips_and_refuses_garbage_naming_the_field() -> None:
     assert cursor.decode(cursor.encode(2.5, 17), (float, int)) == (2.5, 17)
     with pytest.raises(Unprocessable) as caught:
