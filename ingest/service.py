@@ -34,7 +34,9 @@ class Backoff:
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number `attempt` (1-based), doubling up to the cap."""
-        return float(min(self.cap_s, self.first_s * 2 ** (attempt - 1)))
+        # The exponent is bounded: a database down for hours means thousands of retries, and
+        # 2 ** 1024 is past any float.
+        return float(min(self.cap_s, self.first_s * 2 ** min(attempt - 1, 64)))
 
 
 class IngestLoop:

@@ -81,3 +81,5 @@ def test_inbox_close_drains_then_returns_empty() -> None:
 def test_backoff_doubles_to_a_cap() -> None:
     backoff = Backoff(first_s=0.5, cap_s=4.0)
     assert [backoff.delay(n) for n in range(1, 6)] == [0.5, 1.0, 2.0, 4.0, 4.0]
+    # A database down for hours: thousands of retries, each still waiting the cap.
+    assert backoff.delay(1025) == 4.0 and backoff.delay(10**6) == 4.0
