@@ -1,10 +1,10 @@
-"""The relocation job: where each monitored car sleeps, and whether it has started sleeping elsewhere.
+"""The relocation rule: where each monitored car sleeps, and whether it has started sleeping elsewhere.
 
-Shell around geofence.home: for each monitored loan's car it reads the precise evening-to-morning
-fixes of its trackers, finds stay points, takes the home cluster (the most frequent overnight
-stay area of the last 30 days; the loan's declared home address until there are nights to go
-on), and signals relocation when >= 2 nights of the last 7 were spent > 80 km from it, or the
-car has stood >= 24 h clearly outside its bound region.
+Pure. Over the precise evening-to-morning fixes the shell read for each monitored loan's car
+(`tracked` says which device, `HOME_WINDOW` how far back) it finds stay points, takes the home
+cluster (the most frequent overnight stay area of the last 30 days; the loan's declared home
+address until there are nights to go on), and signals relocation when >= 2 nights of the last 7
+were spent > 80 km from it, or the car has stood >= 24 h clearly outside its bound region.
 """
 
 from collections.abc import Mapping
@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from alerts.signal import Signal
 from domain.assets import Device, Loan
@@ -21,10 +22,12 @@ from geofence.home import Home, home_cluster, outside_region, overnight_far
 from geofence.regions import builtin_regions
 from geofence.signals import Relocation
 from geofence.staypoints import StayPoint, stay_points
-from storage.database import Connection
-from storage.stays import night_fixes
 
-_HOME_WINDOW = timedelta(days=30)
+HOME_WINDOW = timedelta(days=30)
+
+# Per device: (epoch seconds, lat, lon) of its night fixes, in time order.
+Track = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
+Tracks = Mapping[str, Track]
 
 
 def _evidence(found: Relocation, home: Home | None) -> dict[str, Any]:
@@ -38,8 +41,17 @@ def _evidence(found: Relocation, home: Home | None) -> dict[str, Any]:
     }
 
 
+def tracked(devices: Mapping[DeviceId, Device], loans: Mapping[Vin, Loan]) -> dict[Vin, DeviceId]:
+    """The device whose night fixes judge each loan's car: the wired unit when there is one."""
+    chosen: dict[Vin, DeviceId] = {}
+    for device in sorted(devices.values(), key=lambda d: d.kind != DeviceKind.WIRED):
+        if device.vin is not None and device.vin in loans and device.vin not in chosen:
+            chosen[device.vin] = device.device_id  # the wired unit reports most
+    return chosen
+
+
 def relocations(
-    conn: Connection,
+    tracks: Tracks,
     *,
     now: datetime,
     devices: Mapping[DeviceId, Device],
@@ -47,11 +59,7 @@ def relocations(
     timezone: str,
 ) -> list[Signal]:
     """Relocation signals for every monitored car, judged at `now`."""
-    chosen: dict[Vin, DeviceId] = {}
-    for device in sorted(devices.values(), key=lambda d: d.kind != DeviceKind.WIRED):
-        if device.vin is not None and device.vin in loans and device.vin not in chosen:
-            chosen[device.vin] = device.device_id  # the wired unit when there is one: it reports most
-    tracks = night_fixes(conn, list(chosen.values()), now - _HOME_WINDOW, now, timezone)
+    chosen = tracked(devices, loans)
     regions = builtin_regions()
     signals: list[Signal] = []
     for vin, device_id in chosen.items():
@@ -75,11 +83,8 @@ def relocations(
     return signals
 
 
-def home_of(
-    conn: Connection, device_ids: list[DeviceId], *, now: datetime, timezone: str
-) -> tuple[Home | None, list[StayPoint]]:
-    """The home cluster recomputed on demand from a car's stored night fixes, with its stay points."""
-    tracks = night_fixes(conn, device_ids, now - _HOME_WINDOW, now, timezone)
+def home_of(tracks: Tracks, *, now: datetime, timezone: str) -> tuple[Home | None, list[StayPoint]]:
+    """The home cluster from a car's night fixes, with its stay points."""
     stays: list[StayPoint] = []
     for ts, lat, lon in tracks.values():
         stays += stay_points(ts, lat, lon)

@@ -60,12 +60,14 @@ def build(
     )
     store = BatchStore(database_url)
     if sink is None and settings.detectors:
-        from alerts.pipeline import DetectorPipeline
+        from alerts.clock import Watermark
+        from ingest.detectors import DetectorSink
 
-        sink = DetectorPipeline(
+        # On wall time the scheduler sweeps; in simulation and replay the ingestor does, as the data moves.
+        watermark = Watermark(timedelta(seconds=settings.allowed_lateness_s))
+        sink = DetectorSink(
             database_url=database_url,
-            clock=settings.sweep_clock,
-            lateness_s=settings.allowed_lateness_s,
+            watermark=watermark if settings.sweep_clock == "watermark" else None,
             sweep_every_s=settings.sweep_every_s,
             timezone=settings.timezone,
         )

@@ -24,12 +24,12 @@ import numpy as np
 import orjson
 import psycopg
 
-from alerts.pipeline import DetectorPipeline
 from domain.assets import Device, Loan, Vehicle
 from domain.ids import DeviceId, LoanId, Vin
 from domain.vocabulary import DeviceKind
 from ingest.bench import anchors, workload
 from ingest.bench.run import IngestSubprocess, private_broker, scratch_database
+from ingest.detectors import DetectorSink
 from lienwatch import fleetrun
 from lienwatch.settings import Settings
 from simulators.payloads import Message
@@ -105,7 +105,7 @@ def _drain(admin_url: str, sim: Any, messages: list[Any], *, detectors: bool) ->
 
 def _scheduled_jobs(db: str) -> dict[str, float]:
     """What `lienwatch scheduler` spends on this fleet: one absence sweep, one relocation run."""
-    pipeline = DetectorPipeline(database_url=db)
+    pipeline = DetectorSink(database_url=db)
     with connect(db, autocommit=True) as conn:
         pipeline.refresh(conn, force=True)
         now = datetime.now(UTC)

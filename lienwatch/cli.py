@@ -167,10 +167,11 @@ def home(
     Coordinates are printed under the API's rule: precise only while the loan's location may be
     read (delinquent, assigned for recovery, tamper check), else city-level; the read is audited.
     """
-    from alerts.relocation import home_of
+    from alerts.relocation import HOME_WINDOW, home_of
     from api.policy import NO_LOAN, location_access
     from geofence.home import night_of
     from storage import audit, tracks
+    from storage.stays import night_fixes
 
     settings = Settings()
     with database_url(settings) as url, connect(url, autocommit=True) as conn:
@@ -178,7 +179,9 @@ def home(
         if not devices:
             console.print(f"[red]error:[/red] vin: no registered device on {vin!r}")
             raise typer.Exit(2)
-        found, stays = home_of(conn, devices, now=datetime.now(UTC), timezone=settings.timezone)
+        now = datetime.now(UTC)
+        nights = night_fixes(conn, devices, now - HOME_WINDOW, now, settings.timezone)
+        found, stays = home_of(nights, now=now, timezone=settings.timezone)
         vehicle = tracks.vehicle_loan(conn, vin)
         access = location_access(vehicle) if vehicle else NO_LOAN
         audit.record(

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alerts.pipeline import DetectorPipeline
 from domain.ids import LoanId
 from geofence.fence import Fence
 from ingest import runner
+from ingest.detectors import DetectorSink
 from lienwatch.scheduler import maintain_positions
 from lienwatch.settings import Settings
 from simulators.cities import region_features, risk_zone_features
@@ -138,7 +138,7 @@ def run(
     halt.set()
     thread.join(60)
     pipeline = process.sink
-    if isinstance(pipeline, DetectorPipeline):
+    if isinstance(pipeline, DetectorSink):
         end = datetime.fromtimestamp(sim.fleet.end, UTC)
         with connect(database_url, autocommit=True) as conn:
             pipeline.sweep(conn, end)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from alerts.pipeline import DetectorPipeline
+from ingest.detectors import DetectorSink
 from lienwatch.settings import Settings
 from storage import maintenance
 from storage.database import connect
@@ -35,15 +35,24 @@ def maintain_positions(settings: Settings, database_url: str) -> maintenance.Mai
     return report
 
 
-def sweep(settings: Settings, database_url: str, *, relocation: bool) -> int:
-    """One absence-of-data sweep (and optionally the relocation job) at wall time."""
-    pipeline = DetectorPipeline(database_url=database_url, timezone=settings.timezone)
+def sweep_absence(settings: Settings, database_url: str) -> int:
+    """One absence-of-data sweep (offline, long idle) at wall time; the number of signals."""
+    sink = DetectorSink(database_url=database_url, timezone=settings.timezone)
     now = datetime.now(UTC)
     with connect(database_url, autocommit=True) as conn:
-        found = pipeline.sweep(conn, now)  # loads every device's state from device_state
-        if relocation:
-            found += pipeline.relocation_sweep(conn, now)
+        found = sink.sweep(conn, now)  # loads every device's state from device_state
     log.info("sweep at %s: %d signal(s)", now.isoformat(), found)
+    return found
+
+
+def run_relocation(settings: Settings, database_url: str) -> int:
+    """The absence sweep, then the relocation job, at wall time; the number of signals."""
+    sink = DetectorSink(database_url=database_url, timezone=settings.timezone)
+    now = datetime.now(UTC)
+    with connect(database_url, autocommit=True) as conn:
+        found = sink.sweep(conn, now)
+        found += sink.relocation_sweep(conn, now)
+    log.info("relocation run at %s: %d signal(s)", now.isoformat(), found)
     return found
 
 
@@ -61,21 +70,19 @@ def build(settings: Settings, database_url: str) -> BlockingScheduler:
         max_instances=1,
     )
     scheduler.add_job(
-        sweep,
+        sweep_absence,
         "interval",
         seconds=settings.sweep_every_s,
         args=(settings, database_url),
-        kwargs={"relocation": False},
         id="absence-sweep",
         coalesce=True,
         max_instances=1,
     )
     scheduler.add_job(
-        sweep,
+        run_relocation,
         "interval",
         hours=6,
         args=(settings, database_url),
-        kwargs={"relocation": True},
         id="relocation",
         next_run_time=datetime.now(UTC),
         coalesce=True,

@@ -1,12 +1,54 @@
 """Alert rows and their history: open-or-update, transitions, clears, reads."""
 
 from datetime import datetime
+from typing import Any, Protocol
 
 from psycopg.types.json import Jsonb
 
-from alerts.actions import AlertDraft as AlertDraft
-from alerts.lifecycle import Change
+from domain.vocabulary import AlertStatus, Disposition
 from storage.database import Connection
+
+
+class AlertDraft(Protocol):
+    """An alert as the engine wants it to exist now (alerts.actions.AlertDraft)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def severity(self) -> str: ...
+    @property
+    def loan_id(self) -> str: ...
+    @property
+    def vin(self) -> str | None: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def priority(self) -> float: ...
+    @property
+    def hold_reason(self) -> str | None: ...
+    @property
+    def evidence(self) -> dict[str, Any]: ...
+
+
+class Change(Protocol):
+    """What a lifecycle transition did (alerts.lifecycle.Change)."""
+
+    @property
+    def from_status(self) -> AlertStatus: ...
+    @property
+    def to_status(self) -> AlertStatus: ...
+    @property
+    def event(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def disposition(self) -> Disposition | None: ...
+    @property
+    def assignee(self) -> str | None: ...
+    @property
+    def note(self) -> str | None: ...
 
 _LIVE = "('open', 'acknowledged', 'assigned')"
 
@@ -97,7 +139,7 @@ def apply_change(conn: Connection, alert_id: int, change: Change, at: datetime) 
             alert_id,
             at,
             change.actor,
-            change.event.value,
+            str(change.event),
             change.from_status.value,
             change.to_status.value,
             change.note,

@@ -20,6 +20,7 @@ _NIGHT_FIXES = """
     ORDER BY device_id, ts
 """
 
+# (epoch seconds, lat, lon), as alerts.relocation.Track.
 Track = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import psycopg
 
+from alerts.actions import AlertDraft
 from domain.position import Position
 from storage import migrate, users
-from storage.alerts import AlertDraft, upsert
+from storage.alerts import upsert
 from storage.migrate import current_layout
 from storage.positions import PositionWriter
 from tests.conftest import create_database, drop_database

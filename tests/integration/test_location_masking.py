@@ -21,10 +21,11 @@ from fastapi.testclient import TestClient
 from psycopg.types.json import Jsonb
 from typer.testing import CliRunner
 
+from alerts.actions import AlertDraft
 from api.app import create_app
 from lienwatch.cli import app as cli_app
 from storage import webhooks
-from storage.alerts import AlertDraft, upsert
+from storage.alerts import upsert
 from tests.integration.test_api_harness import (
     NOW,
     add_device,

@@ -1,4 +1,4 @@
-"""The detector pipeline resumes after a restart: state comes back from device_state."""
+"""The detectors resume after a restart: state comes back from device_state."""
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
@@ -8,12 +8,12 @@ import psycopg
 import pytest
 from shapely.geometry import Point
 
-from alerts.pipeline import DetectorPipeline
 from domain.assets import Device, Loan, Vehicle
 from domain.ids import DeviceId, FenceId, LoanId, Vin
 from domain.position import Position
 from domain.vocabulary import DeviceKind, FenceKind
 from geofence.fence import Fence
+from ingest.detectors import DetectorSink
 from storage import fences, migrate, registry
 from storage.positions import PositionWriter
 
@@ -28,7 +28,7 @@ def _fix(t: datetime, lat: float, lon: float) -> Position:
 
 def _judge(url: str, batch: list[Position]) -> None:
     """One fresh pipeline (as after a restart) judging one batch, committed."""
-    pipeline = DetectorPipeline(database_url=url, clock="watermark")
+    pipeline = DetectorSink(database_url=url)
     with psycopg.connect(url, autocommit=True) as conn:
         writer = PositionWriter(conn, "native")
         writer.ensure_days(batch)

@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from alerts.motion import DeviceState, observe
+from alerts.state_codec import from_json, to_json
 from alerts.thresholds import Thresholds
 from domain.ids import DeviceId, FenceId
 from domain.position import Position
-from storage.detector_state import from_json, to_json
 
 LAT, LON = 31.2304, 121.4737  # People's Square, Shanghai
 DEV = DeviceId("wired-1")
@@ -108,10 +108,10 @@ def test_every_field_of_the_state_is_stored() -> None:
 
 
 def test_fence_memberships_survive_the_round_trip() -> None:
+    from alerts.state_codec import fences_from_json, fences_to_json
     from geofence.membership import FenceState, Phase
     from geofence.signals import Fix
     from geofence.tracker import DeviceFences
-    from storage.detector_state import fences_from_json, fences_to_json
 
     t0 = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
     entered = Fix(t0, 31.2304, 121.4737, 12.0, False)

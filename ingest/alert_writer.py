@@ -1,4 +1,4 @@
-"""Persisting the engine's actions: upsert drafts, clear live alerts through the lifecycle."""
+"""Persisting the judge's alert actions: upsert drafts, clear live alerts through the lifecycle."""
 
 import logging
 from collections.abc import Sequence

@@ -1,0 +1,276 @@
+"""The judge: detector state × new fixes (or the passing of time) → new state and alert actions.
+
+Theory of operation. Everything the detectors decide is a pure function of what this module is
+handed: the per-device `Memory` (motion state and fence memberships), the batch's positions,
+the `World` (registered devices, fences, thresholds) and a loan lookup read at decision time.
+`judge` folds a batch in event-time order through motion, pairing and the geofence walk; `sweep`
+judges the absence of data (offline, long idle) at a given `now`; `relocate` judges the night
+stays the shell read. Each returns a `Verdict`: the new state of the devices it touched and the
+actions for the alerts table. Nothing is changed in place, so the shell can persist a verdict
+inside a transaction and adopt it only once that has committed (a retried batch is judged again
+from the same state), and history replays through here with no database at all.
+"""
+
+import dataclasses
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from alerts import absence, engine
+from alerts.actions import Action
+from alerts.motion import DeviceState, observe
+from alerts.pairing import separation
+from alerts.relocation import Tracks, relocations
+from alerts.signal import Signal
+from alerts.thresholds import Thresholds
+from domain.assets import Device, Loan
+from domain.ids import DeviceId, FenceId, LoanId, Vin
+from domain.position import Position
+from domain.vocabulary import AlertKind, DeviceKind, FenceKind
+from geofence.fence import Fence
+from geofence.index import FenceIndex
+from geofence.regions import builtin_regions
+from geofence.signals import Dwelled, Entered, Exited, FenceSignal
+from geofence.tracker import DeviceFences, evaluate_batch
+
+REGION_FENCE_BASE = 2_000_000_000  # ids of the built-in region fences, clear of the fences table's
+
+# The loans of these vehicles, as they stand now (days past due read fresh at decision time).
+LoanLookup = Callable[[Collection[Vin]], Mapping[Vin, Loan]]
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """What the judge knows besides the fixes: devices, the fence index and its loan bindings."""
+
+    devices: Mapping[DeviceId, Device]
+    index: FenceIndex
+    fence_loans: Mapping[DeviceId, frozenset[LoanId]]
+    partners: Mapping[Vin, tuple[DeviceId, ...]]
+    thresholds: Thresholds
+
+    @classmethod
+    def build(
+        cls,
+        devices: Mapping[DeviceId, Device],
+        fences: Sequence[Fence],
+        loans: Mapping[Vin, Loan],
+        thresholds: Thresholds,
+    ) -> "World":
+        """The world of these devices, fences and loans (a loan's bound_region naming a built-in
+        region becomes an allowed_region fence, unless the loan has such a fence of its own)."""
+        partners: dict[Vin, list[DeviceId]] = {}
+        for device in devices.values():
+            if device.vin is not None:
+                partners.setdefault(device.vin, []).append(device.device_id)
+        fence_loans = {
+            d: frozenset({loans[dev.vin].loan_id})
+            for d, dev in devices.items()
+            if dev.vin is not None and dev.vin in loans
+        }
+        has_region = {loan for f in fences if f.kind == FenceKind.ALLOWED_REGION for loan in f.loan_ids}
+        builtin = _region_fences(loan for loan in loans.values() if loan.loan_id not in has_region)
+        return cls(
+            devices=devices,
+            index=FenceIndex.build([*fences, *builtin]),
+            fence_loans=fence_loans,
+            partners={vin: tuple(ids) for vin, ids in partners.items()},
+            thresholds=thresholds,
+        )
+
+    @classmethod
+    def empty(cls, thresholds: Thresholds | None = None) -> "World":
+        """A world with no device and no fence."""
+        return cls({}, FenceIndex.build([]), {}, {}, thresholds or Thresholds())
+
+    def vin_of(self) -> dict[DeviceId, Vin]:
+        """Each paired device's vehicle."""
+        return {d: dev.vin for d, dev in self.devices.items() if dev.vin is not None}
+
+
+def _region_fences(loans: Iterable[Loan]) -> list[Fence]:
+    """Built-in regions named by loans' bound_region, as allowed_region fences bound to them."""
+    regions = builtin_regions()
+    bound: dict[str, set[LoanId]] = {}
+    for loan in loans:
+        if loan.bound_region is not None and loan.bound_region in regions and loan.monitored:
+            bound.setdefault(loan.bound_region, set()).add(loan.loan_id)
+    out = []
+    for n, (region_id, loan_ids) in enumerate(sorted(bound.items())):
+        fence = regions[region_id].as_fence(FenceId(REGION_FENCE_BASE + n))
+        out.append(dataclasses.replace(fence, is_global=False, loan_ids=frozenset(loan_ids)))
+    return out
+
+
+@dataclass(slots=True)
+class Memory:
+    """The per-device detector state of the vehicles one process judges."""
+
+    motion: dict[DeviceId, DeviceState] = field(default_factory=dict)
+    fences: dict[DeviceId, DeviceFences] = field(default_factory=dict)
+
+    def adopt(self, verdict: "Verdict") -> None:
+        """Take a verdict's new states as current (once what it decided has been persisted)."""
+        self.motion.update(verdict.motion)
+        self.fences.update(verdict.fences)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """New state of the devices judged, and the alert actions that follow."""
+
+    motion: dict[DeviceId, DeviceState]
+    fences: dict[DeviceId, DeviceFences]
+    actions: list[Action]
+    signals: int
+
+    def touched(self, memory: Memory) -> list[tuple[DeviceId, DeviceState, DeviceFences | None]]:
+        """Every device whose state this verdict changed, with its whole state to save."""
+        ids = self.motion.keys() | self.fences.keys()
+        return [
+            (d, self.motion.get(d) or memory.motion.get(d) or DeviceState(), self.fences.get(d) or memory.fences.get(d))
+            for d in sorted(ids)
+        ]
+
+
+def judge(memory: Memory, positions: Sequence[Position], world: World, loans: LoanLookup) -> Verdict:
+    """A batch of new positions, folded in event-time order."""
+    ordered = sorted(positions, key=lambda p: p.ts)
+    pending: dict[DeviceId, DeviceState] = {}
+    signals: list[Signal] = []
+    th = world.thresholds
+    for p in ordered:
+        before = pending.get(p.device_id)
+        if before is None:  # the device's first fix in this batch: was it silent long enough?
+            before = memory.motion.get(p.device_id) or DeviceState()
+            signals += _back_online(world, before, p)
+        device = world.devices.get(p.device_id)
+        dense = device is None or device.kind == DeviceKind.WIRED
+        after, found = observe(before, p, th, dense=dense)
+        pending[p.device_id] = after
+        signals += found
+        if after.fix_ts == p.ts:
+            signals += _separation(world, memory, p, pending)
+    fenced = evaluate_batch(world.index, ordered, memory.fences, world.fence_loans)
+    signals += [s for s in (_fence_signal(world.index, f) for f in fenced.signals) if s is not None]
+    actions = _decide(world, memory, signals, fenced.states, loans)
+    return Verdict(pending, dict(fenced.states), actions, len(signals))
+
+
+def sweep(memory: Memory, world: World, loans: LoanLookup, now: datetime) -> Verdict:
+    """Offline and long-idle at `now` (wall time, or the event-time watermark).
+
+    Each condition is signalled once per episode: the flags are kept in the device state, so a
+    collector's resolution is not undone by the next sweep.
+    """
+    th = world.thresholds
+    watches = [absence.Watch(dev, memory.motion[d]) for d, dev in world.devices.items() if d in memory.motion]
+    signals = absence.offline(watches, now, th)
+    wired = {
+        d: st for d, st in memory.motion.items() if d in world.devices and world.devices[d].kind == DeviceKind.WIRED
+    }
+    signals += absence.long_idle(wired, now, th)
+    flagged: dict[DeviceId, DeviceState] = {}
+    for s in signals:
+        state = flagged.get(s.device_id) or memory.motion[s.device_id]
+        if s.kind == AlertKind.LONG_IDLE:
+            flagged[s.device_id] = dataclasses.replace(state, idle_open=True)
+        elif s.kind == AlertKind.OFFLINE:
+            flagged[s.device_id] = dataclasses.replace(state, offline_open=True)
+    actions = _decide(world, memory, signals, {}, loans) if signals else []
+    return Verdict(flagged, {}, actions, len(signals))
+
+
+def relocate(tracks: Tracks, world: World, loans: Mapping[Vin, Loan], *, now: datetime, timezone: str) -> Verdict:
+    """Relocation over the night fixes the shell read for `relocation.tracked(...)` devices."""
+    signals = relocations(tracks, now=now, devices=world.devices, loans=loans, timezone=timezone)
+    actions = _decide(world, Memory(), signals, {}, lambda vins: loans) if signals else []
+    return Verdict({}, {}, actions, len(signals))
+
+
+def _back_online(world: World, before: DeviceState, p: Position) -> list[Signal]:
+    """A report after a silence long enough to have been offline clears that alert."""
+    device = world.devices.get(p.device_id)
+    if device is None or before.last_ts is None or p.ts <= before.last_ts:
+        return []
+    if (p.ts - before.last_ts).total_seconds() <= absence.offline_after_s(device, world.thresholds):
+        return []
+    return [Signal(AlertKind.OFFLINE, p.device_id, p.ts, p.device_id, {}, clears=True, reason="device back online")]
+
+
+def _separation(world: World, memory: Memory, p: Position, pending: Mapping[DeviceId, DeviceState]) -> list[Signal]:
+    device = world.devices.get(p.device_id)
+    if device is None or device.vin is None:
+        return []
+    out = []
+    for other in world.partners.get(device.vin, ()):
+        partner_device = world.devices[other]
+        if other == p.device_id or partner_device.kind == device.kind:
+            continue
+        partner = pending.get(other) or memory.motion.get(other)
+        if partner is not None:
+            dense = partner_device.kind == DeviceKind.WIRED
+            found = separation(p, other, partner, world.thresholds, partner_dense=dense)
+            if found is not None:
+                out.append(found)
+    return out
+
+
+def _fence_signal(index: FenceIndex, s: FenceSignal) -> Signal | None:
+    fence = index.fences[index.row_of[s.fence_id]]
+    evidence: dict[str, Any] = {
+        "fence": {
+            "id": int(s.fence_id),
+            "name": fence.name,
+            "kind": fence.kind.value,
+            "subtype": fence.subtype.value if fence.subtype else None,
+            "radius_m": fence.radius_m,
+        },
+        "fixes": [{"ts": f.ts.isoformat(), "lat": f.lat, "lon": f.lon, "accuracy_m": f.accuracy_m} for f in s.evidence],
+        "thresholds": dataclasses.asdict(s.thresholds),
+    }
+    subject = str(int(s.fence_id))
+    if fence.kind == FenceKind.RISK_ZONE:
+        if isinstance(s, Entered):
+            return Signal(AlertKind.RISK_ZONE_ENTER, s.device_id, s.at, subject, evidence)
+        if isinstance(s, Dwelled):
+            evidence["inside_min"] = round(s.inside_s / 60, 1)
+            return Signal(AlertKind.RISK_ZONE_DWELL, s.device_id, s.at, subject, evidence)
+    elif fence.kind == FenceKind.ALLOWED_REGION:
+        if isinstance(s, Exited):
+            return Signal(AlertKind.REGION_EXIT, s.device_id, s.at, subject, evidence)
+        if isinstance(s, Entered):
+            return Signal(
+                AlertKind.REGION_EXIT,
+                s.device_id,
+                s.at,
+                subject,
+                evidence,
+                clears=True,
+                reason="back inside the bound region",
+            )
+    return None
+
+
+def _decide(
+    world: World,
+    memory: Memory,
+    signals: list[Signal],
+    fence_states: Mapping[DeviceId, DeviceFences],
+    loans: LoanLookup,
+) -> list[Action]:
+    if not signals:
+        return []
+    vin_of = world.vin_of()
+    found = loans({vin_of[s.device_id] for s in signals if s.device_id in vin_of})
+    index = world.index
+
+    def in_risk_zone(device_id: DeviceId) -> bool:
+        state = fence_states.get(device_id) or memory.fences.get(device_id)
+        if state is None:
+            return False
+        rows = (index.row_of.get(f) for f, _ in state.inside)
+        return any(r is not None and index.fences[r].kind == FenceKind.RISK_ZONE for r in rows)
+
+    return engine.decide(signals, vin_of=vin_of, loans=found, in_risk_zone=in_risk_zone)

@@ -1,0 +1,139 @@
+"""The detectors' shell: load what the judge needs, call it, persist its verdict.
+
+Theory of operation. The ingestor commits a batch's positions and, in the same transaction,
+hands the new ones to `evaluate`. The shell refreshes the judge's `World` (devices, fences,
+loan bindings; every `reload_s`), calls `alerts.judge.judge` with loans read fresh from the
+database, writes the verdict's alerts and device states, and returns the after-commit step that
+adopts the verdict: a batch retried after a database failure is judged again from the same
+state, so nothing is lost or doubled. Sweeps (`sweep`, `relocation_sweep`) are run by the
+scheduler on wall time, or by `tick` between batches on an event-time `Watermark`.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime, timedelta
+
+from alerts import judge, relocation, state_codec
+from alerts.clock import Watermark
+from alerts.judge import Memory, Verdict, World
+from alerts.thresholds import Thresholds
+from domain.assets import Loan
+from domain.ids import Vin
+from domain.position import Position
+from ingest import alert_writer
+from storage import detector_state, fences, registry
+from storage.database import Connection, connect
+from storage.stays import night_fixes
+
+log = logging.getLogger(__name__)
+
+
+class DetectorSink:
+    """The detector state of one ingest process; implements ingest.pipeline.PositionSink."""
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        thresholds: Thresholds | None = None,
+        reload_s: float = 30.0,
+        watermark: Watermark | None = None,
+        sweep_every_s: float = 300.0,
+        relocation_every_s: float = 6 * 3600.0,
+        timezone: str = "Asia/Shanghai",
+    ) -> None:
+        self._database_url = database_url
+        self.thresholds = thresholds or Thresholds()
+        self.watermark = watermark
+        self._reload_s = reload_s
+        self._sweep_every = timedelta(seconds=sweep_every_s)
+        self._relocation_every = timedelta(seconds=relocation_every_s)
+        self._timezone = timezone
+        self.memory = Memory()
+        self.world = World.empty(self.thresholds)
+        self._loaded_at = float("-inf")
+        self._memory_loaded = False
+        self._last_sweep: datetime | None = None
+        self._last_relocation: datetime | None = None
+
+    def refresh(self, conn: Connection, *, force: bool = False) -> None:
+        """Reload devices, fences and loan bindings (periodically; they change rarely)."""
+        if not force and time.monotonic() - self._loaded_at < self._reload_s:
+            return
+        devices = registry.all_devices(conn)
+        loans = registry.loans_by_vin(conn, {d.vin for d in devices.values() if d.vin is not None})
+        self.world = World.build(devices, fences.load_active_fences(conn), loans, self.thresholds)
+        if not self._memory_loaded:  # after a restart or rebalance: resume where the last owner stopped
+            for device_id, data in detector_state.load_all(conn):
+                motion, fenced = state_codec.decode(data)
+                self.memory.motion[device_id] = motion
+                if fenced is not None:
+                    self.memory.fences[device_id] = fenced
+            self._memory_loaded = True
+        self._loaded_at = time.monotonic()
+
+    def evaluate(self, conn: Connection, positions: Sequence[Position]) -> Callable[[], None]:
+        """Judge a committed-to-be batch inside its transaction; returns the after-commit step."""
+        self.refresh(conn)
+        verdict = judge.judge(self.memory, positions, self.world, _loans_from(conn))
+        self._persist(conn, verdict)
+        latest = max((p.ts for p in positions), default=None)
+
+        def commit() -> None:
+            self.memory.adopt(verdict)
+            if latest is not None and self.watermark is not None:
+                self.watermark.advance(latest)
+
+        return commit
+
+    def tick(self) -> None:
+        """Called by the ingest loop between batches: sweep when the event-time clock has moved on.
+
+        Only with a watermark (simulation, replay); on wall time `lienwatch scheduler` sweeps.
+        """
+        now = self.watermark() if self.watermark is not None else None
+        if now is None or (self._last_sweep is not None and now - self._last_sweep < self._sweep_every):
+            return
+        with connect(self._database_url, autocommit=True) as conn:
+            found = self.sweep(conn, now)
+            if self._last_relocation is None or now - self._last_relocation >= self._relocation_every:
+                found += self.relocation_sweep(conn, now)
+                self._last_relocation = now
+        self._last_sweep = now
+        if found:
+            log.info("sweep at %s: %d signal(s)", now.isoformat(), found)
+
+    def sweep(self, conn: Connection, now: datetime) -> int:
+        """Offline and long-idle checks at `now`; the number of signals."""
+        self.refresh(conn)
+        verdict = judge.sweep(self.memory, self.world, _loans_from(conn), now)
+        if verdict.signals:
+            with conn.transaction():
+                self._persist(conn, verdict)
+            self.memory.adopt(verdict)
+        return verdict.signals
+
+    def relocation_sweep(self, conn: Connection, now: datetime) -> int:
+        """The relocation job at `now` (stay points over stored night fixes); the number of signals."""
+        self.refresh(conn)
+        loans = registry.loans_by_vin(conn, {d.vin for d in self.world.devices.values() if d.vin is not None})
+        chosen = relocation.tracked(self.world.devices, loans)
+        tracks = night_fixes(conn, list(chosen.values()), now - relocation.HOME_WINDOW, now, self._timezone)
+        verdict = judge.relocate(tracks, self.world, loans, now=now, timezone=self._timezone)
+        if verdict.signals:
+            with conn.transaction():
+                self._persist(conn, verdict)
+        return verdict.signals
+
+    def _persist(self, conn: Connection, verdict: Verdict) -> None:
+        alert_writer.apply(conn, verdict.actions)
+        detector_state.save(
+            conn,
+            [(d, st.last_ts, state_codec.encode(st, fenced)) for d, st, fenced in verdict.touched(self.memory)],
+        )
+
+
+def _loans_from(conn: Connection) -> Callable[[Collection[Vin]], Mapping[Vin, Loan]]:
+    """The judge's loan lookup: days past due read fresh, at decision time."""
+    return lambda vins: registry.loans_by_vin(conn, vins) if vins else {}
