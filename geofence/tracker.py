@@ -246,4 +246,8 @@ def _signal(
         inside_s = (step.evidence[-1].ts - step.evidence[0].ts).total_seconds()
         return Dwelled(*common, inside_s=inside_s)
     reason = ExitReason.FIXES if step.outcome is Outcome.EXITED_FIXES else ExitReason.TIME
-    return Exited(*common, reason=reason)
+    # The car left when it was first seen clearly outside; the fixes after it only confirm that.
+    # Dating the exit by its confirmation would make it depend on the next report's cadence (a
+    # car back from a long silence reports again minutes or an hour later).
+    left = step.evidence[0].ts if step.evidence else at
+    return Exited(device_id, fence.fence_id, fence.kind, fence.subtype, left, step.evidence, thresholds, reason=reason)

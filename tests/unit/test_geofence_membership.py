@@ -90,6 +90,13 @@ def test_exit_needs_two_consecutive_clear_fixes() -> None:
     assert state.inside == ()
 
 
+def test_an_exit_is_dated_by_the_first_clear_fix_not_by_the_confirmation() -> None:
+    # A car seen outside, then silent for 52 minutes: it left when it was first seen out.
+    _, signals = run([fix(0, 0), fix(30, 400), fix(30 + 52 * 60, 420)])
+    exited = signals[-1]
+    assert isinstance(exited, Exited) and exited.at == T0 + timedelta(seconds=30)
+
+
 def test_a_fix_back_in_the_band_cancels_a_pending_exit() -> None:
     _, signals = run([fix(0, 0), fix(30, 400), fix(60, 130), fix(90, 400)])
     assert kinds(signals) == ["Entered"]
