@@ -24,6 +24,7 @@ from storage.errors import StorageError
 console = Console()
 devices_app = typer.Typer(help="Register trackers before they report.", no_args_is_help=True)
 quarantine_app = typer.Typer(help="Inspect and replay refused messages.", no_args_is_help=True)
+gateway_app = typer.Typer(help="Gateways for trackers that do not speak MQTT.", no_args_is_help=True)
 
 
 def ingest(
@@ -51,6 +52,30 @@ def ingest(
         raise typer.Exit(1) from exc
 
 
+@gateway_app.command("jt808")
+def gateway_jt808(
+    port: int = typer.Option(None, help="TCP port terminals connect to (default LIENWATCH_JT808_PORT, 6808)."),
+    host: str = typer.Option(None, help="Address to listen on (default LIENWATCH_JT808_HOST, 0.0.0.0)."),
+) -> None:
+    """Accept JT/T 808 terminals over TCP; store their positions and answer each after commit."""
+    from ingest.jt808 import runner as gateway_runner
+
+    settings = Settings()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        with database_url(settings) as db:
+            process = gateway_runner.build(settings, database_url=db)
+            listen_host = host or settings.jt808_host
+            listen_port = settings.jt808_port if port is None else port
+            console.print(f"JT/T 808 gateway on {listen_host}:{listen_port}")
+            gateway_runner.run(process, stop, host=listen_host, port=listen_port, mqtt_url=settings.mqtt_url)
+    except (OSError, StorageError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+
+
 def _save(settings: Settings, devices: list[Device]) -> None:
     with database_url(settings) as db, connect(db, autocommit=True) as conn, conn.transaction():
         vins = {d.vin for d in devices if d.vin}
@@ -60,7 +85,9 @@ def _save(settings: Settings, devices: list[Device]) -> None:
 
 @devices_app.command("register")
 def register(
-    device_id: str = typer.Argument(..., help="The id the tracker publishes under trackers/{id}/position."),
+    device_id: str = typer.Argument(
+        ..., help="The id the tracker reports under: trackers/{id}/position, or a JT/T 808 terminal's phone number."
+    ),
     kind: str = typer.Option(..., help="wired or wireless."),
     vin: str = typer.Option(None, help="VIN of the vehicle carrying it."),
     interval: int = typer.Option(None, help="Expected report interval in seconds (schedule for wireless)."),

@@ -26,6 +26,22 @@ def limits_from(settings: Settings) -> Limits:
         max_payload_bytes=settings.max_payload_bytes,
         future_tolerance=timedelta(seconds=settings.future_tolerance_s),
         retention=timedelta(days=settings.retention_days),
+        removal_alarm_bit=settings.jt808_removal_alarm_bit,
+    )
+
+
+def detector_sink(settings: Settings, database_url: str) -> PositionSink:
+    """The detectors as configured (or none), for any process that stores positions."""
+    if not settings.detectors:
+        return NoDetectors()
+    from alerts.pipeline import DetectorPipeline
+
+    return DetectorPipeline(
+        database_url=database_url,
+        clock=settings.sweep_clock,
+        lateness_s=settings.allowed_lateness_s,
+        sweep_every_s=settings.sweep_every_s,
+        timezone=settings.timezone,
     )
 
 
@@ -59,17 +75,7 @@ def build(
         receive_maximum=settings.mqtt_receive_maximum,
     )
     store = BatchStore(database_url)
-    if sink is None and settings.detectors:
-        from alerts.pipeline import DetectorPipeline
-
-        sink = DetectorPipeline(
-            database_url=database_url,
-            clock=settings.sweep_clock,
-            lateness_s=settings.allowed_lateness_s,
-            sweep_every_s=settings.sweep_every_s,
-            timezone=settings.timezone,
-        )
-    sink = sink or NoDetectors()
+    sink = sink or detector_sink(settings, database_url)
     loop = IngestLoop(
         inbox=inbox,
         store=store,
