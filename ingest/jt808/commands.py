@@ -3,6 +3,7 @@ as 0x8201 (position query) or 0x8202 (temporary tracking) to the terminal's open
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 import aiomqtt
 import orjson
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 COMMAND_SUBSCRIPTION = "trackers/+/command"
 
 
-async def relay(mqtt_url: str, gateway: Gateway, *, connected: asyncio.Event | None = None) -> None:
+async def relay(mqtt_url: str, gateway: Gateway, *, subscribed: Callable[[], None] | None = None) -> None:
     """Forward commands until cancelled, reconnecting with backoff when the broker goes away."""
     address = BrokerAddress.parse(mqtt_url)
     delay = 1.0
@@ -26,8 +27,8 @@ async def relay(mqtt_url: str, gateway: Gateway, *, connected: asyncio.Event | N
                 address.host, address.port, username=address.username, password=address.password
             ) as client:
                 await client.subscribe(COMMAND_SUBSCRIPTION, qos=1)
-                if connected is not None:
-                    connected.set()
+                if subscribed is not None:
+                    subscribed()
                 delay = 1.0
                 async for message in client.messages:
                     _forward(gateway, str(message.topic), message.payload)

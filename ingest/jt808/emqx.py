@@ -16,6 +16,7 @@ from domain.vocabulary import RejectReason
 from ingest.jt808.errors import Jt808Error
 from ingest.jt808.location import from_json, to_fix
 from ingest.jt808.messages import UPLINK, MessageId
+from ingest.jt808.platform import Command
 from ingest.jt808.uplink import Item
 
 UP_SUBSCRIPTION = "jt808/+/+/up"
@@ -24,6 +25,16 @@ UP_SUBSCRIPTION = "jt808/+/+/up"
 def down_topic(phone: str) -> str:
     """Where EMQX takes platform messages for this terminal (its clientid is the phone)."""
     return f"jt808/{phone}/{phone}/dn"
+
+
+def is_phone(device_id: str) -> bool:
+    """True for an id that is a JT/T 808 terminal's phone number (12 digits 2013, 20 digits 2019)."""
+    return device_id.isdigit() and len(device_id) in (12, 20)
+
+
+def command_json(command: Command) -> dict[str, Any]:
+    """A platform message as EMQX takes it on the downlink topic (it fills phone and serial)."""
+    return {"header": {"msg_id": int(command.msg_id)}, "body": command.emqx_body()}
 
 
 def fixes_from_json(message: Any, phone: str, *, removal_bit: int | None = None) -> list[Item]:

@@ -33,6 +33,7 @@ class GatewayProcess:
     sink: PositionSink
     port: int = 0  # the bound port, once listening
     ready: threading.Event = field(default_factory=threading.Event)
+    commands_ready: threading.Event = field(default_factory=threading.Event)  # relay subscribed
 
 
 def build(
@@ -98,7 +99,9 @@ def run(process: GatewayProcess, stop: threading.Event, *, host: str, port: int,
 async def _serve(process: GatewayProcess, stop: threading.Event, host: str, port: int, mqtt_url: str | None) -> None:
     server = await process.gateway.start(host, port)
     process.port = server.sockets[0].getsockname()[1]
-    relay_task = asyncio.create_task(relay(mqtt_url, process.gateway)) if mqtt_url else None
+    relay_task = None
+    if mqtt_url:
+        relay_task = asyncio.create_task(relay(mqtt_url, process.gateway, subscribed=process.commands_ready.set))
     log.info("JT/T 808 gateway listening on %s:%d", host, process.port)
     process.ready.set()
     try:

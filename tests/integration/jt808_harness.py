@@ -24,7 +24,7 @@ def bcd_time(moment: datetime) -> str:
 class RunningGateway:
     """`lienwatch gateway jt808` in a thread, on a free port."""
 
-    def __init__(self, db_url: str, **overrides: object) -> None:
+    def __init__(self, db_url: str, mqtt_url: str | None = None, **overrides: object) -> None:
         self.settings = Settings(
             database_url=db_url,
             jt808_auth_secret=SECRET,  # type: ignore[arg-type]
@@ -37,7 +37,7 @@ class RunningGateway:
         self.thread = threading.Thread(
             target=runner.run,
             args=(self.process, self.stop_event),
-            kwargs={"host": "127.0.0.1", "port": 0},
+            kwargs={"host": "127.0.0.1", "port": 0, "mqtt_url": mqtt_url},
             daemon=True,
         )
 
@@ -49,6 +49,8 @@ class RunningGateway:
         self.thread.start()
         if not self.process.ready.wait(10):
             raise RuntimeError("gateway did not start")
+        if self.thread._kwargs["mqtt_url"] and not self.process.commands_ready.wait(10):  # type: ignore[attr-defined]
+            raise RuntimeError("the command relay did not subscribe")
         return self
 
     def __exit__(self, *exc: object) -> None:
