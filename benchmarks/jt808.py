@@ -11,7 +11,7 @@ bench ingest`:
   registered and authenticated, then every terminal sends all its reports at once; the rate counts
   reports answered (0x8001, written only after commit) from the first byte sent to the last answer;
 - mqtt live: the same fixes as contract JSON from one publisher process while `lienwatch ingest`
-  runs, from the first publish to the last position stored;
+  runs, from the first publish to the last position stored (bound by that publisher);
 - mqtt drain: the ingestor draining them as a broker backlog (the figure of the README's table).
 """
 
@@ -254,7 +254,9 @@ def run(admin_url: str, *, devices: int, per_device: int) -> dict[str, Any]:
         register_terminals(db, fleet)
         result |= gateway(db, fleet, frames, per_device)
         result |= mqtt(db, per_device, devices, start)
-    result["gateway_vs_mqtt_live"] = round(result["gateway_reports_per_s"] / result["mqtt_live_positions_per_s"], 2)
+    # The drain is the fair comparison: both are then bound by the one ingest process. The live MQTT
+    # figure is bound by its single publisher process, which the gateway's terminals are not.
+    result["gateway_vs_mqtt_drain"] = round(result["gateway_reports_per_s"] / result["mqtt_drain_positions_per_s"], 2)
     return result
 
 
