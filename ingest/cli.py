@@ -30,6 +30,9 @@ gateway_app = typer.Typer(help="Gateways for trackers that do not speak MQTT.", 
 def ingest(
     share_group: str = typer.Option(None, help="Join this MQTT 5 shared-subscription group ($share/GROUP/...)."),
     client_id: str = typer.Option(None, help="MQTT client id (fixed, for the persistent session)."),
+    jt808_port: int = typer.Option(
+        None, help="Also accept JT/T 808 terminals on this TCP port, into the same writer and detectors."
+    ),
 ) -> None:
     """Subscribe to tracker positions and store them, acknowledging each message after commit."""
     settings = Settings()
@@ -44,9 +47,18 @@ def ingest(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         with database_url(settings) as db, mqtt_url(settings) as broker:
-            process = runner.build(settings, database_url=db, mqtt_url=broker)
+            process = runner.build(settings, database_url=db, mqtt_url=broker, jt808=jt808_port is not None)
             console.print(f"ingesting from {broker} as {settings.mqtt_client_id!r}")
-            runner.run(process, stop, metrics_port=settings.metrics_port)
+            if jt808_port is not None:
+                console.print(f"and from JT/T 808 terminals on {settings.jt808_host}:{jt808_port}")
+            runner.run(
+                process,
+                stop,
+                metrics_port=settings.metrics_port,
+                jt808_host=settings.jt808_host,
+                jt808_port=jt808_port or 0,
+                mqtt_url=broker,
+            )
     except (LinkError, StorageError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc

@@ -19,13 +19,16 @@ from collections.abc import Callable
 
 from ingest.inbox import Inbox
 from ingest.jt808.platform import Command
-from ingest.jt808.session import Action, Lookup, Send, Session, Store
+from ingest.jt808.session import Action, Lookup, Send, Session, State, Store
 from ingest.link import Inbound
 from storage.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
 _READ_BYTES = 65536
+# The Inbound "connection" of gateway messages: never an MQTT one, so an ingestor holding both
+# kinds in one Inbox acknowledges each to its own side (MQTT packet ids and tokens may collide).
+NATIVE_GENERATION = -1
 
 
 class _Connection:
@@ -85,6 +88,8 @@ class Gateway:
         owed: list[tuple[_Connection, bytes]] = []
         with self._lock:
             for item in batch:
+                if item.generation != NATIVE_GENERATION:
+                    continue
                 entry = self._owed.pop(item.mid, None)
                 if entry is not None:
                     entry[0].tokens.discard(item.mid)
@@ -144,8 +149,8 @@ class Gateway:
             elif isinstance(action, Lookup):
                 await self._run(conn, await self._lookup(conn, action), received_at)
         phone = conn.session.phone
-        if phone is not None and not conn.closed and self._by_phone.get(phone) is not conn:
-            self._by_phone[phone] = conn  # the newest connection of a terminal gets its commands
+        if conn.session.state is State.AUTHENTICATED and phone is not None and not conn.closed:
+            self._by_phone[phone] = conn  # the newest authenticated connection gets the commands
 
     async def _store(self, conn: _Connection, action: Store, received_at: float) -> None:
         token = next(self._tokens)
@@ -153,7 +158,7 @@ class Gateway:
             with self._lock:
                 self._owed[token] = (conn, action.reply)
                 conn.tokens.add(token)
-        item = Inbound(action.topic, action.payload, received_at, token, 1, 0)
+        item = Inbound(action.topic, action.payload, received_at, token, 1, NATIVE_GENERATION)
         self.frames_in += 1
         # Only this loop puts, so a free slot now is still free when put() runs.
         if len(self._inbox) < self._capacity:
