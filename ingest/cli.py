@@ -114,6 +114,11 @@ def register(
         raise typer.Exit(2) from exc
     _save(Settings(), [device])
     console.print(f"registered {device.device_id} ({device.kind.value})")
+    if device_id.isdigit() and len(device_id) == 11:
+        console.print(
+            f"note: a JT/T 808 terminal sends its phone as 12 digits (2013) or 20 (2019), zero-padded: "
+            f"register 0{device_id} if this is one"
+        )
 
 
 @devices_app.command("import")

@@ -45,7 +45,9 @@ def fixes_from_json(message: Any, phone: str, *, removal_bit: int | None = None)
     if not isinstance(header, Mapping) or not isinstance(body, Mapping):
         raise Jt808Error(RejectReason.BAD_SHAPE, "payload: header and body must be objects")
     claimed = header.get("phone")
-    if claimed is not None and str(claimed) != phone:
+    # A string of BCD digits per EMQX's field table; its examples also show a bare number,
+    # which has lost the leading zeros.
+    if claimed is not None and str(claimed).lstrip("0") != phone.lstrip("0"):
         detail = f"header.phone: {claimed!r} does not match topic phone {phone!r}"
         raise Jt808Error(RejectReason.DEVICE_MISMATCH, detail)
     msg_id = header.get("msg_id")

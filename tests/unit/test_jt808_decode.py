@@ -224,6 +224,12 @@ def test_bad_emqx_messages_are_refused(payload: bytes, reason: RejectReason) -> 
     assert not decoded.positions and decoded.rejects[0].reason == reason
 
 
+def test_emqx_phone_given_as_a_number_still_matches_the_topic() -> None:
+    body = orjson.loads(emqx(512, EMQX_LOCATION))
+    body["header"]["phone"] = int(PHONE_2013)
+    assert decode(EMQX_TOPIC, orjson.dumps(body), NOW, LIMITS).positions
+
+
 def test_emqx_heartbeats_store_nothing() -> None:
     decoded = decode(EMQX_TOPIC, emqx(2, {}), NOW, LIMITS)
     assert decoded.positions == [] and decoded.rejects == []
