@@ -129,6 +129,8 @@ class Gateway:
                 await self._run(conn, conn.session.receive(data), time.time())
         except (ConnectionError, OSError) as exc:
             log.info("terminal %s at %s: connection lost (%s)", conn.session.phone, peer, exc)
+        except Exception:  # a bug must cost this connection (the terminal reconnects), never the server
+            log.exception("terminal %s at %s: closing after an unexpected error", conn.session.phone, peer)
         finally:
             conn.closed = True
             await self._run(conn, conn.session.close(), time.time())
