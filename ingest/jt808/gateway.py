@@ -50,14 +50,12 @@ class Gateway:
         self,
         *,
         inbox: Inbox[Inbound],
-        capacity: int,
         is_registered: Callable[[str], bool],
         secret: bytes,
         require_auth: bool = True,
         idle_timeout_s: float = 600.0,
     ) -> None:
         self._inbox = inbox
-        self._capacity = capacity
         self._is_registered = is_registered
         self._secret = secret
         self._require_auth = require_auth
@@ -162,10 +160,9 @@ class Gateway:
                 conn.tokens.add(token)
         item = Inbound(action.topic, action.payload, received_at, token, 1, NATIVE_GENERATION)
         self.frames_in += 1
-        # Only this loop puts, so a free slot now is still free when put() runs.
-        if len(self._inbox) < self._capacity:
-            self._inbox.put(item)
-        else:
+        # Never block the event loop: when the Inbox is full, wait for room on a worker thread
+        # (this connection stops being read meanwhile; the others go on).
+        if not self._inbox.offer(item):
             await asyncio.to_thread(self._inbox.put, item)
 
     async def _lookup(self, conn: _Connection, lookup: Lookup) -> list[Action]:

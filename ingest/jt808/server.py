@@ -38,7 +38,6 @@ def make(settings: Settings, inbox: Inbox[Inbound], database_url: str) -> Gatewa
     directory = DeviceDirectory(database_url)
     gateway = Gateway(
         inbox=inbox,
-        capacity=settings.queue_max,
         is_registered=directory.is_registered,
         secret=secret,
         require_auth=settings.jt808_require_auth,
