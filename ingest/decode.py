@@ -4,6 +4,10 @@ Pure: bytes in, accepted Positions and Rejects out; the receive time and limits 
 A message is one JSON object or an array of them (devices upload buffered fixes in one
 message). Each fix of an array stands alone: good fixes are accepted, each bad one becomes
 a Reject carrying its own bytes, so nothing is lost and nothing valid is held back.
+
+Three other dialects end in the same validation (`_fix`): OwnTracks locations, EMQX's JSON of
+JT/T 808 messages, and the raw JT/T 808 frames the native gateway stores (ingest/jt808/), whose
+reports become contract fields first; a bulk upload's reports stand alone like an array's fixes.
 """
 
 import math
