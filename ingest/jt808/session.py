@@ -29,7 +29,7 @@ from ingest.jt808.framing import Deframer, unwrap
 from ingest.jt808.header import Header, parse_packet
 from ingest.jt808.messages import Handling, MessageId, RegisterResult, Result
 from ingest.jt808.reassembly import Reassembler
-from ingest.jt808.uplink import handling, native_topic
+from ingest.jt808.uplink import check_packages, handling, native_topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +120,11 @@ class Session:
         header = packet.header
         if not header.subpackaged:
             return self._message(header, packet.body, raw, (header.serial,))
+        try:
+            check_packages(header)
+        except Jt808Error:  # not reassembled: each package is refused on its own
+            answer = self._answers(header, (header.serial,), Result.UNSUPPORTED)
+            return [Store(native_topic(header.phone), raw, answer)]
         done, evicted = self._reassembler.add(packet, raw)
         actions: list[Action] = [Store(native_topic(self.phone), b"".join(frames)) for frames in evicted]
         if done is not None:

@@ -20,6 +20,9 @@ from ingest.jt808.reassembly import Reassembler
 
 NATIVE_PREFIX = "jt808-tcp"
 NO_PHONE = "-"  # topic level of a frame whose phone number could not be read
+# A bulk upload of a few hundred reports fits in far fewer packages; more is held in memory
+# for nothing (a terminal could otherwise park 65,535 packages per message in the gateway).
+MAX_PACKAGES = 64
 
 Item = dict[str, Any] | Jt808Error
 
@@ -63,6 +66,7 @@ def read_message(payload: bytes) -> Uplink:
         return Uplink(packet.header, packet.body)
     if not all(p.header.subpackaged for p, _ in packets):
         raise FrameError(f"frames: {len(packets)} frames that are not the packages of one message")
+    check_packages(packets[0][0].header)
     assembler = Reassembler(max_messages=len(packets))
     done = None
     for packet, raw in packets:
@@ -76,6 +80,15 @@ def read_message(payload: bytes) -> Uplink:
             f"subpackages: {len(packets)} frame(s) of message 0x{first.msg_id:04x}, not its {first.packages} packages",
         )
     return Uplink(done.header, done.body)
+
+
+def check_packages(header: Header) -> None:
+    """Jt808Error for a subpackaged message lienwatch would not reassemble (unknown id, too long)."""
+    handling(header.msg_id)
+    if header.packages > MAX_PACKAGES:
+        raise Jt808Error(
+            RejectReason.UNSUPPORTED, f"subpackages: {header.packages} packages, more than {MAX_PACKAGES} taken"
+        )
 
 
 def handling(msg_id: int) -> Handling:

@@ -159,6 +159,12 @@ def test_subpackages_are_reassembled_in_any_order() -> None:
     assert refused(first)[0] == RejectReason.INCOMPLETE
 
 
+def test_long_or_unknown_subpackaged_messages_are_refused_with_why() -> None:
+    assert refused(frame(0x0801, b"\x00" * 10, package=(2, 1)))[0] == RejectReason.UNKNOWN_MESSAGE
+    reason, detail = refused(frame(0x0704, b"\x00" * 10, package=(65, 1)))
+    assert reason == RejectReason.UNSUPPORTED and "65 packages" in detail
+
+
 def test_a_location_query_response_is_a_position() -> None:
     (p,) = native(frame(0x0201, b"\x00\x07" + location())).positions
     assert p.lat == 31.230416

@@ -108,6 +108,15 @@ def test_subpackages_become_one_store_answering_every_package() -> None:
     assert [p.body for p in packets(store.reply)] == [struct.pack(">HHB", s, 0x0704, 0) for s in (20, 21)]
 
 
+def test_long_or_unknown_subpackaged_messages_are_refused_package_by_package() -> None:
+    session = authenticated()
+    for msg_id, packages in ((0x0801, 2), (0x0704, 65)):
+        raw = frame(msg_id, b"\x00" * 10, serial=50, package=(packages, 1))
+        (store,) = session.receive(raw)
+        assert isinstance(store, Store) and store.payload == raw
+        assert packets(store.reply)[0].body == struct.pack(">HHB", 50, msg_id, 3)
+
+
 def test_a_closed_connection_leaves_its_unfinished_messages_for_the_quarantine() -> None:
     session = authenticated()
     first = frame(0x0704, b"\x00\x02\x00", serial=30, package=(2, 1))
