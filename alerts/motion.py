@@ -27,6 +27,9 @@ ALARM_KINDS: dict[str, AlertKind] = {
     "tamper": AlertKind.TAMPER,
     "removal": AlertKind.TAMPER,
     "jamming": AlertKind.JAMMING,
+    # JT/T 808 terminals: the car moved without its owner (anti-theft device; displaced while parked).
+    "stolen": AlertKind.TOW,
+    "illegal_move": AlertKind.TOW,
 }
 
 

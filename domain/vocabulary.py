@@ -127,3 +127,10 @@ class RejectReason(StrEnum):
     EMPTY = "empty"  # an empty array
     STORE_ERROR = "store_error"  # the database refused the row itself (not an outage)
     DECODE_ERROR = "decode_error"  # the decoder itself failed: a bug, the message kept for replay
+    # JT/T 808 terminals (native TCP gateway or EMQX's JSON)
+    BAD_FRAME = "bad_frame"  # delimiter, escape, check code, length or header broken
+    UNKNOWN_MESSAGE = "unknown_message"  # a message id lienwatch does not handle
+    UNSUPPORTED = "unsupported"  # e.g. an RSA-encrypted body or encrypted coordinates
+    NO_FIX = "no_fix"  # the terminal says it is not positioned: never a position
+    UNAUTHENTICATED = "unauthenticated"  # sent on a session that did not authenticate
+    INCOMPLETE = "incomplete"  # subpackages of a long message that never all arrived

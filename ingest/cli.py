@@ -24,11 +24,15 @@ from storage.errors import StorageError
 console = Console()
 devices_app = typer.Typer(help="Register trackers before they report.", no_args_is_help=True)
 quarantine_app = typer.Typer(help="Inspect and replay refused messages.", no_args_is_help=True)
+gateway_app = typer.Typer(help="Gateways for trackers that do not speak MQTT.", no_args_is_help=True)
 
 
 def ingest(
     share_group: str = typer.Option(None, help="Join this MQTT 5 shared-subscription group ($share/GROUP/...)."),
     client_id: str = typer.Option(None, help="MQTT client id (fixed, for the persistent session)."),
+    jt808_port: int = typer.Option(
+        None, help="Also accept JT/T 808 terminals on this TCP port, into the same writer and detectors."
+    ),
 ) -> None:
     """Subscribe to tracker positions and store them, acknowledging each message after commit."""
     settings = Settings()
@@ -43,10 +47,43 @@ def ingest(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         with database_url(settings) as db, mqtt_url(settings) as broker:
-            process = runner.build(settings, database_url=db, mqtt_url=broker)
+            process = runner.build(settings, database_url=db, mqtt_url=broker, jt808=jt808_port is not None)
             console.print(f"ingesting from {broker} as {settings.mqtt_client_id!r}")
-            runner.run(process, stop, metrics_port=settings.metrics_port)
+            if jt808_port is not None:
+                console.print(f"and from JT/T 808 terminals on {settings.jt808_host}:{jt808_port}")
+            runner.run(
+                process,
+                stop,
+                metrics_port=settings.metrics_port,
+                jt808_host=settings.jt808_host,
+                jt808_port=jt808_port or 0,
+                mqtt_url=broker,
+            )
     except (LinkError, StorageError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+
+
+@gateway_app.command("jt808")
+def gateway_jt808(
+    port: int = typer.Option(None, help="TCP port terminals connect to (default LIENWATCH_JT808_PORT, 6808)."),
+    host: str = typer.Option(None, help="Address to listen on (default LIENWATCH_JT808_HOST, 0.0.0.0)."),
+) -> None:
+    """Accept JT/T 808 terminals over TCP; store their positions and answer each after commit."""
+    from ingest.jt808 import runner as gateway_runner
+
+    settings = Settings()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        with database_url(settings) as db:
+            process = gateway_runner.build(settings, database_url=db)
+            listen_host = host or settings.jt808_host
+            listen_port = settings.jt808_port if port is None else port
+            console.print(f"JT/T 808 gateway on {listen_host}:{listen_port}")
+            gateway_runner.run(process, stop, host=listen_host, port=listen_port, mqtt_url=settings.mqtt_url)
+    except (OSError, StorageError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
 
@@ -60,7 +97,9 @@ def _save(settings: Settings, devices: list[Device]) -> None:
 
 @devices_app.command("register")
 def register(
-    device_id: str = typer.Argument(..., help="The id the tracker publishes under trackers/{id}/position."),
+    device_id: str = typer.Argument(
+        ..., help="The id the tracker reports under: trackers/{id}/position, or a JT/T 808 terminal's phone number."
+    ),
     kind: str = typer.Option(..., help="wired or wireless."),
     vin: str = typer.Option(None, help="VIN of the vehicle carrying it."),
     interval: int = typer.Option(None, help="Expected report interval in seconds (schedule for wireless)."),
@@ -75,6 +114,11 @@ def register(
         raise typer.Exit(2) from exc
     _save(Settings(), [device])
     console.print(f"registered {device.device_id} ({device.kind.value})")
+    if device_id.isdigit() and len(device_id) == 11:
+        console.print(
+            f"note: a JT/T 808 terminal sends its phone as 12 digits (2013) or 20 (2019), zero-padded: "
+            f"register 0{device_id} if this is one"
+        )
 
 
 @devices_app.command("import")

@@ -4,6 +4,10 @@ Pure: bytes in, accepted Positions and Rejects out; the receive time and limits 
 A message is one JSON object or an array of them (devices upload buffered fixes in one
 message). Each fix of an array stands alone: good fixes are accepted, each bad one becomes
 a Reject carrying its own bytes, so nothing is lost and nothing valid is held back.
+
+Three other dialects end in the same validation (`_fix`): OwnTracks locations, EMQX's JSON of
+JT/T 808 messages, and the raw JT/T 808 frames the native gateway stores (ingest/jt808/), whose
+reports become contract fields first; a bulk upload's reports stand alone like an array's fixes.
 """
 
 import math
@@ -17,6 +21,10 @@ import orjson
 from domain.ids import DeviceId
 from domain.position import Position
 from domain.vocabulary import RejectReason
+from ingest.jt808 import emqx
+from ingest.jt808.errors import Jt808Error
+from ingest.jt808.messages import MessageId
+from ingest.jt808.uplink import Item, fixes, parse_native_topic, read_message
 from ingest.topics import TopicError, TrackerTopic, parse_topic
 
 _SOURCES = frozenset({"gps", "lbs", "wifi"})
@@ -38,8 +46,17 @@ _KNOWN = frozenset(
     }
 )
 # OwnTracks location fields -> ours (https://owntracks.org/booklet/tech/json/)
-_OWNTRACKS = {"tst": "ts", "acc": "accuracy_m", "vel": "speed_kmh", "cog": "heading", "batt": "battery_pct"}
+_OWNTRACKS = {
+    "tst": "ts",
+    "acc": "accuracy_m",
+    "vel": "speed_kmh",
+    "cog": "heading",
+    "batt": "battery_pct",
+    "alt": "altitude_m",
+}
 _OWNTRACKS_DROP = frozenset({"_type", "tid", "t", "conn", "topic"})
+# A phone's location service reports -1 for a speed, course or accuracy it does not know.
+_OWNTRACKS_UNKNOWN_IF_NEGATIVE = frozenset({"acc", "vel", "cog"})
 # Optional numeric fields and their allowed closed ranges.
 _RANGES: dict[str, tuple[float, float]] = {
     "accuracy_m": (0.0, 1_000_000.0),
@@ -58,6 +75,8 @@ class Limits:
     max_payload_bytes: int = 65536
     future_tolerance: timedelta = timedelta(minutes=10)  # Traccar's filter.future is 1 day: too lax
     retention: timedelta = timedelta(days=180)
+    # JT/T 808 has no removal flag; vendors that report one use a reserved alarm bit (e.g. 15-17).
+    removal_alarm_bit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +104,10 @@ class FixError(ValueError):
 
 
 def decode(topic: str, payload: bytes, received_at: datetime, limits: Limits) -> Decoded:
-    """Decode one MQTT message into accepted positions and quarantinable rejects."""
+    """Decode one message (MQTT, or native JT/T 808 frames) into accepted positions and rejects."""
+    native = parse_native_topic(topic)
+    if native is not None:
+        return _native(native, payload, received_at, limits)
     try:
         where = parse_topic(topic)
     except TopicError as exc:
@@ -98,6 +120,12 @@ def decode(topic: str, payload: bytes, received_at: datetime, limits: Limits) ->
         body = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
         return Decoded(device, [], [Reject(RejectReason.BAD_JSON, f"payload: not JSON ({exc})", payload, device)])
+    if where.dialect == "jt808":
+        try:
+            items = emqx.fixes_from_json(body, device, removal_bit=limits.removal_alarm_bit)
+        except Jt808Error as exc:
+            return Decoded(device, [], [Reject(exc.reason, exc.detail, payload, device)])
+        return _items(items, where, payload, received_at, limits)
     if isinstance(body, dict):
         try:
             return Decoded(device, [_fix(body, where, received_at, limits)], [])
@@ -122,6 +150,49 @@ def decode(topic: str, payload: bytes, received_at: datetime, limits: Limits) ->
             rejects.append(Reject(exc.reason, detail, _element_bytes(item, payload), device))
         except RecursionError:
             rejects.append(Reject(RejectReason.BAD_SHAPE, f"[{index}] {_TOO_DEEP}", payload, device))
+    return Decoded(device, positions, rejects)
+
+
+def _native(native: tuple[str | None, bool], payload: bytes, received_at: datetime, limits: Limits) -> Decoded:
+    """Raw JT/T 808 frames the gateway stored: one terminal message, possibly subpackaged."""
+    phone, refused = native
+    device = DeviceId(phone) if phone else None
+    try:
+        message = read_message(payload)
+    except Jt808Error as exc:
+        return Decoded(device, [], [Reject(exc.reason, exc.detail, payload, device)])
+    sender = DeviceId(message.header.phone)
+    if refused:
+        if message.header.msg_id == MessageId.REGISTER:
+            detail = f"registration: terminal {sender} is not a registered device"
+            return Decoded(sender, [], [Reject(RejectReason.UNKNOWN_DEVICE, detail, payload, sender)])
+        detail = f"message 0x{message.header.msg_id:04x} on a session that did not authenticate as {sender}"
+        return Decoded(sender, [], [Reject(RejectReason.UNAUTHENTICATED, detail, payload, sender)])
+    if device is not None and sender != device:
+        detail = f"header phone {sender!r} does not match session terminal {device!r}"
+        return Decoded(device, [], [Reject(RejectReason.DEVICE_MISMATCH, detail, payload, device)])
+    try:
+        items = fixes(message, removal_bit=limits.removal_alarm_bit)
+    except Jt808Error as exc:
+        return Decoded(sender, [], [Reject(exc.reason, exc.detail, payload, sender)])
+    return _items(items, TrackerTopic(sender, "jt808"), payload, received_at, limits)
+
+
+def _items(items: list[Item], where: TrackerTopic, payload: bytes, received_at: datetime, limits: Limits) -> Decoded:
+    """The fixes of one JT/T 808 message through the contract's validation, each standing alone."""
+    device = where.device_id
+    positions: list[Position] = []
+    rejects: list[Reject] = []
+    many = len(items) > 1
+    for index, item in enumerate(items):
+        prefix = f"[{index}] " if many else ""
+        if isinstance(item, Jt808Error):
+            rejects.append(Reject(item.reason, prefix + item.detail, payload, device))
+            continue
+        try:
+            positions.append(_fix(item, where, received_at, limits))
+        except FixError as exc:
+            rejects.append(Reject(exc.reason, prefix + exc.detail, payload, device))
     return Decoded(device, positions, rejects)
 
 
@@ -219,11 +290,16 @@ def _without_nul(value: Any) -> Any:
 
 def _from_owntracks(raw: Mapping[str, Any]) -> dict[str, Any]:
     kind = raw.get("_type")
+    if kind == "encrypted":
+        detail = "_type: encrypted OwnTracks payloads are not supported (clear the app's encryption key)"
+        raise FixError(RejectReason.UNSUPPORTED, detail)
     if kind != "location":
         raise FixError(RejectReason.BAD_SHAPE, f"_type: {kind!r} is not an OwnTracks location")
     out: dict[str, Any] = {}
     for key, value in raw.items():
         if key in _OWNTRACKS_DROP:
+            continue
+        if key in _OWNTRACKS_UNKNOWN_IF_NEGATIVE and _is_number(value) and value < 0:
             continue
         out[_OWNTRACKS.get(key, key)] = value
     return out

@@ -33,6 +33,17 @@ class Inbox(Generic[T]):
             if len(self._items) == 1:
                 self._not_empty.notify()
 
+    def offer(self, item: T) -> bool:
+        """Add one item if there is room now; False (nothing added) when full. Never waits."""
+        with self._not_full:
+            if len(self._items) >= self._capacity and not self._closed:
+                return False
+            self._items.append(item)
+            self._arrived.append(time.monotonic())
+            if len(self._items) == 1:
+                self._not_empty.notify()
+            return True
+
     def take(self, max_items: int, max_wait: float) -> list[T]:
         """Up to max_items, waiting at most max_wait seconds after the first one arrives.
 

@@ -29,6 +29,7 @@ app.add_typer(db_app, name="db")
 app.command("ingest")(ingest_cli.ingest)
 app.add_typer(ingest_cli.devices_app, name="devices")
 app.add_typer(ingest_cli.quarantine_app, name="quarantine")
+app.add_typer(ingest_cli.gateway_app, name="gateway")
 bench_app = typer.Typer(help="Benchmarks that print figures (and --json).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 bench_app.command("ingest")(ingest_bench.ingest)
@@ -44,11 +45,12 @@ def demo_command(
     host: str = typer.Option("127.0.0.1", help="API address."),
     port: int = typer.Option(8000, help="API port."),
     exit_after: float = typer.Option(None, help="Stop this many seconds after the fleet is processed."),
+    jt808_port: int = typer.Option(6808, help="Port of the JT/T 808 gateway started beside the API (0: any free)."),
 ) -> None:
     """A simulated fleet through ingest, detectors and alerts, served on the API (embedded services by default)."""
     from lienwatch.demo import demo
 
-    demo(vehicles=vehicles, days=days, seed=seed, host=host, port=port, exit_after=exit_after)
+    demo(vehicles=vehicles, days=days, seed=seed, host=host, port=port, exit_after=exit_after, jt808_port=jt808_port)
 
 
 def _report(title: str, result: dict[str, Any], json_path: Path | None) -> None:

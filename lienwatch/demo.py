@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.app import create_app
+from ingest.jt808 import runner as jt808
 from lienwatch import fleetrun
 from lienwatch.services import database_url, mqtt_url
 from lienwatch.settings import Settings
@@ -38,7 +39,20 @@ def _get(url: str, token: str) -> Any:
         return json.loads(response.read())
 
 
-def demo(*, vehicles: int, days: int, seed: int, host: str, port: int, exit_after: float | None) -> None:
+def _gateway(
+    settings: Settings, db: str, broker: str, host: str, port: int
+) -> tuple[jt808.GatewayProcess, threading.Event]:
+    """The JT/T 808 gateway beside the API, for real terminals pointed at the demo."""
+    process = jt808.build(settings, database_url=db)
+    stop = threading.Event()
+    options = {"host": host, "port": port, "mqtt_url": broker}
+    threading.Thread(target=jt808.run, args=(process, stop), kwargs=options, name="jt808", daemon=True).start()
+    return process, stop
+
+
+def demo(
+    *, vehicles: int, days: int, seed: int, host: str, port: int, exit_after: float | None, jt808_port: int = 6808
+) -> None:
     """Run a simulated fleet through ingest, detectors and alerts, and serve them on the API."""
     settings = Settings()
     if settings.mqtt_url is None:
@@ -56,6 +70,13 @@ def demo(*, vehicles: int, days: int, seed: int, host: str, port: int, exit_afte
         console.print(f"API:      {base}/docs")
         console.print(f"admin token: [bold]{token}[/bold]")
         console.print(f'try:      curl -H "Authorization: Bearer {token}" {base}/api/v1/alerts')
+        gateway, gateway_stop = _gateway(settings, db, broker, host, jt808_port)
+        if gateway.ready.wait(10):
+            console.print(
+                f"JT/T 808: {host}:{gateway.port} (a terminal gets in once `lienwatch devices register <phone>` ran)"
+            )
+        else:
+            console.print(f"[yellow]JT/T 808 gateway not started[/yellow] (is port {jt808_port} taken?)")
         console.print(f"simulating {vehicles} vehicles over {days} days (seed {seed}) through MQTT ...")
         run = fleetrun.run(settings, database_url=db, mqtt_url=broker, vehicles=vehicles, days=days, seed_value=seed)
         console.print(f"published {run.published:,} messages in {run.publish_s:.0f} s; stored {run.stored:,} positions")
@@ -83,5 +104,6 @@ def demo(*, vehicles: int, days: int, seed: int, host: str, port: int, exit_afte
         except KeyboardInterrupt:
             pass
         finally:
+            gateway_stop.set()
             server.should_exit = True
             time.sleep(0.5)

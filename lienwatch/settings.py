@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     sweep_clock: Literal["wall", "watermark"] = "wall"
     allowed_lateness_s: float = Field(300.0, ge=0)
     sweep_every_s: float = Field(300.0, gt=0)
+
+    # JT/T 808 gateway (`lienwatch gateway jt808`). The auth secret keys the codes handed to
+    # registered terminals; unset, each process makes its own and terminals register again after
+    # a restart. The removal bit is the vendor's, where it reports tracker removal at all.
+    jt808_host: str = "0.0.0.0"
+    jt808_port: int = Field(6808, ge=0, le=65535)
+    jt808_auth_secret: SecretStr | None = None
+    jt808_require_auth: bool = True
+    jt808_removal_alarm_bit: int | None = Field(None, ge=0, le=31)
+    jt808_idle_timeout_s: float = Field(600.0, gt=0)
 
     # Local time for overnight stays, active hours and the like.
     timezone: str = "Asia/Shanghai"

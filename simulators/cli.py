@@ -66,6 +66,7 @@ def simulate_command(
     seed_db: bool = typer.Option(False, "--seed-db", help="Write vehicles, devices and loans to the database first."),
     id_prefix: str = typer.Option("sim", "--id-prefix", help="Prefix of device and loan ids."),
     do_publish: bool = typer.Option(True, "--publish/--no-publish", help="Publish to the broker (or only build)."),
+    jt808: str | None = typer.Option(None, "--jt808", help="Send over JT/T 808 to this gateway (host:port), not MQTT."),
 ) -> None:
     """Simulate a fleet of trackers with labelled risk scenarios and publish it to the MQTT broker."""
     settings = Settings()
@@ -113,6 +114,10 @@ def simulate_command(
         console.print("seeded {} vehicles, {} devices, {} loans".format(*counts))
     if not do_publish:
         return
+    if jt808 is not None:
+        from simulators import jt808 as terminals
+
+        return terminals.simulate(settings, sim, jt808, seed_db=seed_db, console=console)
     if not settings.mqtt_url:
         raise _fail("LIENWATCH_MQTT_URL is not set: nowhere to publish (or pass --no-publish)")
     total = sim.message_count()

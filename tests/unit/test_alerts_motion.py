@@ -150,6 +150,8 @@ def test_the_first_trusted_fix_places_the_car_and_starts_a_stay() -> None:
         ("tamper", AlertKind.TAMPER),
         ("removal", AlertKind.TAMPER),  # torn out is tampering
         ("jamming", AlertKind.JAMMING),
+        ("stolen", AlertKind.TOW),  # JT/T 808 bit 26: the car left without its owner
+        ("illegal_move", AlertKind.TOW),  # JT/T 808 bit 28: displaced while parked
     ],
 )
 def test_an_alarm_raises_its_signal_for_the_device(alarm: str, kind: AlertKind) -> None:

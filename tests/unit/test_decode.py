@@ -172,5 +172,9 @@ def test_topics() -> None:
         parse_topic("trackers//position")
     assert decode("trackers/x/other", b"{}", NOW, LIMITS).rejects[0].reason == RejectReason.BAD_TOPIC
     assert command_topic("abc-1") == "trackers/abc-1/command"
-    assert subscriptions("g1") == ["$share/g1/trackers/+/position", "$share/g1/owntracks/+/+"]
-    assert subscriptions(None) == ["trackers/+/position", "owntracks/+/+"]
+    assert subscriptions("g1") == [
+        "$share/g1/trackers/+/position",
+        "$share/g1/owntracks/+/+",
+        "$share/g1/jt808/+/+/up",
+    ]
+    assert subscriptions(None) == ["trackers/+/position", "owntracks/+/+", "jt808/+/+/up"]

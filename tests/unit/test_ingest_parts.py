@@ -70,6 +70,14 @@ def test_inbox_put_blocks_while_full_until_taken() -> None:
     assert len(inbox) == 2
 
 
+def test_inbox_offer_never_waits() -> None:
+    inbox: Inbox[int] = Inbox(capacity=2)
+    assert inbox.offer(1) and inbox.offer(2)
+    assert not inbox.offer(3)
+    assert inbox.take(10, 0.0) == [1, 2]
+    assert inbox.offer(3) and inbox.take(10, 0.0) == [3]
+
+
 def test_inbox_close_drains_then_returns_empty() -> None:
     inbox: Inbox[int] = Inbox(capacity=10)
     inbox.put(7)
