@@ -199,7 +199,7 @@ def api(
     """Serve the HTTP API (OpenAPI at /docs)."""
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app, options_from
     from lienwatch.services import mqtt_url
 
     settings = Settings()
@@ -207,7 +207,8 @@ def api(
         _schema_ready(settings, db)
         options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "access_log": access_log}
         if workers == 1:
-            uvicorn.run(create_app(database_url=db, mqtt_url=broker, freeze_heap=True), **options)
+            app = create_app(database_url=db, mqtt_url=broker, freeze_heap=True, **options_from(settings))
+            uvicorn.run(app, **options)
         else:
             # Worker processes build their own app from the environment (embedded services included).
             os.environ |= {"LIENWATCH_DATABASE_URL": db, "LIENWATCH_MQTT_URL": broker}

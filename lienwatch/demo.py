@@ -11,7 +11,7 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
-from api.app import create_app
+from api.app import create_app, options_from
 from lienwatch import fleetrun
 from lienwatch.services import database_url, mqtt_url
 from lienwatch.settings import Settings
@@ -51,7 +51,7 @@ def demo(*, vehicles: int, days: int, seed: int, host: str, port: int, exit_afte
         fleetrun.prepare(db, settings)
         with connect(db, autocommit=True) as conn:
             token = users.create_user(conn, f"demo-admin-{secrets.token_hex(3)}", "admin")
-        server = _serve(create_app(database_url=db, mqtt_url=broker), host, port)
+        server = _serve(create_app(database_url=db, mqtt_url=broker, **options_from(settings)), host, port)
         base = f"http://{host}:{port}"
         console.print(f"API:      {base}/docs")
         console.print(f"admin token: [bold]{token}[/bold]")

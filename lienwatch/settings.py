@@ -42,5 +42,10 @@ class Settings(BaseSettings):
     allowed_lateness_s: float = Field(300.0, ge=0)
     sweep_every_s: float = Field(300.0, gt=0)
 
+    # HTTP API. Bodies over the limit are refused with 413 before authentication; the bulk
+    # imports (loans, risk zones) have a limit of their own.
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    max_bulk_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+
     # Local time for overnight stays, active hours and the like.
     timezone: str = "Asia/Shanghai"

@@ -168,3 +168,14 @@ def test_health_readiness_and_metrics_need_no_token(world: dict[str, Any]) -> No
     client.get("/api/v1/alerts")  # a 401, counted like any other response
     metrics = client.get("/metrics").text
     assert 'lienwatch_api_requests_total{method="GET",status="401"}' in metrics
+
+
+def test_an_oversized_body_without_a_token_is_413_before_authentication(world: dict[str, Any]) -> None:
+    client: TestClient = world["client"]
+    big = b"{" + b" " * (5 * 1024 * 1024) + b"}"  # over the default 4 MiB
+    response = client.post("/api/v1/fences", content=big, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    # A bulk import has a larger limit of its own: the same body reaches authentication there.
+    bulk = client.post("/api/v1/loans/bulk", content=big, headers={"Content-Type": "application/json"})
+    assert bulk.status_code == 401
