@@ -28,6 +28,7 @@ from api.routes import (
     vehicles,
     webhooks,
 )
+from api.targets import AllowList
 from storage.database import Connection
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ def create_app(
     freeze_heap: bool = False,
     max_body_bytes: int = 4 * 1024 * 1024,
     max_bulk_body_bytes: int = 10 * 1024 * 1024,
+    webhook_allow: AllowList = AllowList(),
 ) -> FastAPI:
     """The app; its lifespan opens the pool and, unless webhook_interval_s is None, runs the
     webhook delivery worker. A server process passes freeze_heap (tests build many apps in one
@@ -119,7 +121,7 @@ def create_app(
         worker = None
         if webhook_interval_s is not None:
             worker = asyncio.create_task(
-                delivery.run(db, interval_s=webhook_interval_s, backoff=webhook_backoff, stop=stop)
+                delivery.run(db, interval_s=webhook_interval_s, backoff=webhook_backoff, stop=stop, allow=webhook_allow)
             )
         try:
             yield
@@ -140,6 +142,7 @@ def create_app(
     app.state.mqtt_url = mqtt_url
     app.state.registry = registry
     app.state.stream_poll_s = stream_poll_s
+    app.state.webhook_allow = webhook_allow
     errors.install(app)
 
     # An oversized body is refused before routing and authentication (the counter, added after
@@ -170,4 +173,5 @@ def options_from(settings: "Settings") -> dict[str, Any]:
     return {
         "max_body_bytes": settings.max_body_bytes,
         "max_bulk_body_bytes": settings.max_bulk_body_bytes,
+        "webhook_allow": AllowList.parse(settings.webhook_allow),
     }

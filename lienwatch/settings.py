@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     # imports (loans, risk zones) have a limit of their own.
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
     max_bulk_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    # Webhooks go to public addresses only; this comma-separated list of host names, addresses
+    # and networks (e.g. `hooks.internal,10.1.0.0/16`) allows internal ones.
+    webhook_allow: str = ""
 
     # Local time for overnight stays, active hours and the like.
     timezone: str = "Asia/Shanghai"
