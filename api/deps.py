@@ -65,12 +65,13 @@ def require(family: Family) -> Callable[[Principal], Awaitable[Principal]]:
 
     # Async (it does no I/O) so it runs on the event loop instead of taking a worker thread.
     async def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
-        return _admitted(who, family)
+        return admitted(who, family)
 
     return check
 
 
-def _admitted(who: Principal, family: Family) -> Principal:
+def admitted(who: Principal, family: Family) -> Principal:
+    """The caller, when its role is granted `family`; 403 naming the family otherwise."""
     if not who.may(family):
         raise Forbidden(f"role {who.role.value!r} may not use {family.value}", family=family.value)
     return who
@@ -86,4 +87,4 @@ class Session:
 def session(request: Request, credentials: HTTPAuthorizationCredentials, family: Family) -> Iterator[Session]:
     """A pooled connection and the caller, admitted to `family` (401/403 as `require` gives)."""
     with pool(request).connection(timeout=5) as conn:
-        yield Session(conn, _admitted(principal(conn, credentials), family))
+        yield Session(conn, admitted(principal(conn, credentials), family))

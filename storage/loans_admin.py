@@ -96,6 +96,14 @@ def get_loan(conn: Connection, loan_id: str) -> LoanRow:
     return replace(LoanRow(*row), holds=tuple(open_holds(conn, loan_id)))
 
 
+def collector_of(conn: Connection, loan_id: str) -> str | None:
+    """The collector a loan is assigned to (None: unassigned); LoanNotFound when there is no such loan."""
+    row = conn.execute("SELECT assigned_collector FROM loans WHERE loan_id = %s", (loan_id,)).fetchone()
+    if row is None:
+        raise LoanNotFound(loan_id)
+    return None if row[0] is None else str(row[0])
+
+
 def list_loans(
     conn: Connection,
     *,

@@ -47,6 +47,12 @@ def issue_token(conn: Connection, name: str) -> str:
     return token
 
 
+def get_user(conn: Connection, name: str) -> User | None:
+    """The enabled user of this name, or None."""
+    row = conn.execute("SELECT name, role FROM api_users WHERE name = %s AND disabled_at IS NULL", (name,)).fetchone()
+    return User(str(row[0]), str(row[1])) if row else None
+
+
 def user_for_token(conn: Connection, token: str) -> User | None:
     """The enabled user a live token belongs to, or None."""
     row = conn.execute(

@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 
 from alerts.lifecycle import AlertEvent, IllegalTransition, transition
 from api import cursor, views
+from api.assignees import check_alert_assignee
 from api.auth import Family, Principal
 from api.deps import Conn, Credentials, require, session
-from api.errors import Conflict, Forbidden, NotFound
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.policy import location_access, scrub
 from domain.vocabulary import AlertKind, AlertStatus, Bucket, Disposition
 from storage import alert_queries, audit, tracks, webhooks
@@ -25,6 +26,13 @@ Severity = Literal["info", "low", "medium", "high", "critical"]
 Held = Literal["exclude", "include", "only"]
 AlertIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 LIVE = [AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value, AlertStatus.ASSIGNED.value]
+
+
+# The fields each event takes besides a note: an assignee set inside an acknowledge would assign
+# the alert past the alerts.assign check.
+EVENT_FIELDS = {"acknowledge": frozenset(), "assign": frozenset({"assignee"})} | dict.fromkeys(
+    ("resolve", "dismiss"), frozenset({"disposition"})
+)
 
 
 class TransitionIn(BaseModel):
@@ -136,11 +144,16 @@ def transition_alert(
 ) -> dict[str, Any]:
     """Apply one lifecycle event; 409 when the alert's state does not allow it."""
     event = AlertEvent(body.event)
+    for field in ("assignee", "disposition"):
+        if getattr(body, field) is not None and field not in EVENT_FIELDS[event.value]:
+            raise Unprocessable(f"{field}: the {event.value} event takes no {field}", field=field)
     if event == AlertEvent.ASSIGN and not who.may(Family.ALERTS_ASSIGN):
         family = Family.ALERTS_ASSIGN
         raise Forbidden(f"role {who.role.value!r} may not use {family.value}", family=family.value)
     with conn.transaction():
         row, _ = _visible(conn, who, alert_id, for_update=True)
+        if event == AlertEvent.ASSIGN and body.assignee is not None:
+            check_alert_assignee(conn, body.assignee, row.assigned_collector)
         try:
             change = transition(
                 AlertStatus(row.status),

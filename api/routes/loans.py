@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from api import cursor, views
+from api.assignees import check_collector
 from api.auth import Family, Principal
-from api.deps import Conn, require
+from api.deps import Conn, admitted, require
 from api.errors import NotFound
 from domain.vocabulary import LegalHold, LoanStatus
 from storage import loans_admin
@@ -48,11 +49,22 @@ class AssignmentIn(BaseModel):
     collector: str | None = Field(None, min_length=1, max_length=200, description="None unassigns")
 
 
-def save(conn: Connection, loan_id: str, loan: LoanIn) -> bool:
-    """Upsert one loan; True when it was new."""
-    return loans_admin.upsert_loan(
-        conn, {"loan_id": loan_id, **loan.model_dump(mode="python")} | {"status": loan.status.value}
-    )
+def save(conn: Connection, who: Principal, loan_id: str, loan: LoanIn) -> bool:
+    """Upsert one loan; True when it was new. Changing its collector takes loans.assign, as the
+    assignment endpoint does (the loan system pushes loans but does not assign them), and names an
+    enabled collector; a push that leaves the field out keeps the assignment."""
+    values = {"loan_id": loan_id, **loan.model_dump(mode="python")} | {"status": loan.status.value}
+    try:
+        current = loans_admin.collector_of(conn, loan_id)
+    except LoanNotFound:
+        current = None
+    if "assigned_collector" not in loan.model_fields_set:
+        values["assigned_collector"] = current
+    elif loan.assigned_collector != current:
+        admitted(who, Family.LOANS_ASSIGN)
+        if loan.assigned_collector is not None:
+            check_collector(conn, loan.assigned_collector)
+    return loans_admin.upsert_loan(conn, values)
 
 
 def visible_loan(conn: Connection, who: Principal, loan_id: str) -> dict[str, Any]:
@@ -107,7 +119,7 @@ def put_loan(
 ) -> dict[str, Any]:
     """Upsert; legal holds are left as they are. 201 when created."""
     with conn.transaction():
-        created = save(conn, loan_id, body)
+        created = save(conn, who, loan_id, body)
     response.status_code = 201 if created else 200
     return visible_loan(conn, who, loan_id)
 
@@ -159,7 +171,9 @@ def assign(
     loan_id: LoanIdPath,
     body: AssignmentIn,
 ) -> dict[str, Any]:
-    """Set (or clear) the collector the loan is assigned to."""
+    """Set (or clear) the collector the loan is assigned to: an enabled collector (422 otherwise)."""
+    if body.collector is not None:
+        check_collector(conn, body.collector)
     try:
         loans_admin.set_fields(conn, loan_id, assigned_collector=body.collector)
     except LoanNotFound as exc:

@@ -50,7 +50,7 @@ REQUESTS: dict[Family, Callable[[dict[str, Any]], Request]] = {
     Family.ALERTS_ASSIGN: lambda w: (
         "POST",
         f"/api/v1/alerts/{w['alert_id']}/transitions",
-        {"json": {"event": "assign", "assignee": "ana"}},
+        {"json": {"event": "assign", "assignee": w["users"][Role.COLLECTOR][0]}},
     ),
     Family.VEHICLES: lambda w: ("GET", f"/api/v1/vehicles/{w['vin']}", {"params": {"purpose": "matrix"}}),
     Family.LOANS_READ: lambda w: ("GET", f"/api/v1/loans/{w['loan_id']}", {}),
