@@ -51,6 +51,10 @@ class Conflict(ApiError):
     status, title, slug = 409, "Conflict", "conflict"
 
 
+class LegalHoldInForce(Conflict):
+    title, slug = "Legal hold in force", "legal-hold"
+
+
 class Unprocessable(ApiError):
     status, title, slug = 422, "Invalid request", "validation"
 

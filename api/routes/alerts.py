@@ -13,9 +13,10 @@ from api.assignees import check_alert_assignee
 from api.auth import Family, Principal
 from api.deps import Conn, Credentials, require, session
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.holds import is_adverse, refuse_if_held
 from api.policy import location_access, scrub
 from domain.vocabulary import AlertKind, AlertStatus, Bucket, Disposition
-from storage import alert_queries, audit, tracks, webhooks
+from storage import alert_queries, audit, loans_admin, tracks, webhooks
 from storage import alerts as alert_store
 from storage.alert_queries import AlertFilter, AlertRow
 from storage.database import Connection
@@ -152,6 +153,10 @@ def transition_alert(
         raise Forbidden(f"role {who.role.value!r} may not use {family.value}", family=family.value)
     with conn.transaction():
         row, _ = _visible(conn, who, alert_id, for_update=True)
+        if row.loan_id is not None and is_adverse(event.value, body.disposition):
+            refuse_if_held(
+                loans_admin.hold_in_force(conn, row.loan_id), f"{event.value} ({body.disposition or 'recovery'})"
+            )
         if event == AlertEvent.ASSIGN and body.assignee is not None:
             check_alert_assignee(conn, body.assignee, row.assigned_collector)
         try:

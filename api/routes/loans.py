@@ -11,11 +11,11 @@ from api import cursor, views
 from api.assignees import check_collector
 from api.auth import Family, Principal
 from api.deps import Conn, admitted, require
-from api.errors import NotFound
+from api.errors import Conflict, NotFound
 from domain.vocabulary import LegalHold, LoanStatus
 from storage import loans_admin
 from storage.database import Connection
-from storage.loans_admin import LoanNotFound
+from storage.loans_admin import HoldExists, LoanNotFound
 
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
 
@@ -143,11 +143,14 @@ def add_hold(
     loan_id: LoanIdPath,
     body: HoldIn,
 ) -> dict[str, Any]:
-    """Alerts on a held loan stay on record but leave the actionable queue."""
+    """Alerts on a held loan stay on record but leave the actionable queue; its location and the
+    recovery actions are withheld while the hold is in force. One open hold per kind (409)."""
     try:
         hold_id = loans_admin.add_hold(conn, loan_id, body.kind.value, body.until, body.note)
     except LoanNotFound as exc:
         raise NotFound(f"loan {loan_id} does not exist") from exc
+    except HoldExists as exc:
+        raise Conflict(str(exc), hold_id=exc.hold_id) from exc
     return {"hold_id": hold_id} | visible_loan(conn, who, loan_id)
 
 

@@ -123,3 +123,11 @@ def test_every_family_is_granted_and_commands_audit_and_quarantine_stay_narrow()
     assert collector.sees_loan("ana") and not collector.sees_loan("bo") and not collector.sees_loan(None)
     assert Principal("root", Role.ADMIN).sees_loan("bo")
     assert not Principal("loan-system", Role.INTEGRATION).sees_identity
+
+
+def test_a_legal_hold_withholds_the_precise_location_whatever_else_applies() -> None:
+    access = location_access(
+        _vehicle(days_past_due=90, assigned_alert=True, device_alert=True, legal_hold="bankruptcy")
+    )
+    assert not access.precise
+    assert access.reason == "a legal hold is in force on the loan (bankruptcy)"
