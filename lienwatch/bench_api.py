@@ -187,7 +187,7 @@ def run(
     with scratch_database(admin_url) as db:
         result["load_s"] = round(_fill(db, devices=devices, per_device=per_device, alerts=alerts, start=start), 1)
         with connect(db, autocommit=True) as conn:
-            token = users.create_user(conn, "bench-admin", "admin")
+            token = users.create_user(conn, "bench-admin", "admin", ttl=timedelta(days=1))
         port = free_port()
         env = {**os.environ, "LIENWATCH_DATABASE_URL": db, "LIENWATCH_MQTT_URL": mqtt_url}
         server = subprocess.Popen(

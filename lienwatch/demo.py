@@ -5,6 +5,7 @@ import secrets
 import threading
 import time
 import urllib.request
+from datetime import timedelta
 from typing import Any
 
 import uvicorn
@@ -50,7 +51,9 @@ def demo(*, vehicles: int, days: int, seed: int, host: str, port: int, exit_afte
         console.print(f"broker:   {broker}{'' if settings.mqtt_url else ' (embedded)'}")
         fleetrun.prepare(db, settings)
         with connect(db, autocommit=True) as conn:
-            token = users.create_user(conn, f"demo-admin-{secrets.token_hex(3)}", "admin")
+            token = users.create_user(
+                conn, f"demo-admin-{secrets.token_hex(3)}", "admin", ttl=timedelta(days=settings.token_ttl_days)
+            )
         server = _serve(create_app(database_url=db, mqtt_url=broker, **options_from(settings)), host, port)
         base = f"http://{host}:{port}"
         console.print(f"API:      {base}/docs")

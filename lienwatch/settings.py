@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # Webhooks go to public addresses only; this comma-separated list of host names, addresses
     # and networks (e.g. `hooks.internal,10.1.0.0/16`) allows internal ones.
     webhook_allow: str = ""
+    # Bearer tokens expire this many days after they are issued (`lienwatch users rotate` issues anew).
+    token_ttl_days: int = Field(90, ge=1, le=3650)
 
     # Local time for overnight stays, active hours and the like.
     timezone: str = "Asia/Shanghai"
