@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import delivery, errors, health
 from api.bodylimit import BodyLimit
+from api.ratelimit import RateLimiter
 from api.routes import (
     alerts,
     commands,
@@ -91,6 +92,8 @@ def create_app(
     max_body_bytes: int = 4 * 1024 * 1024,
     max_bulk_body_bytes: int = 10 * 1024 * 1024,
     webhook_allow: AllowList = AllowList(),
+    location_reads_per_minute: int = 120,
+    auth_failures_per_minute: int = 10,
 ) -> FastAPI:
     """The app; its lifespan opens the pool and, unless webhook_interval_s is None, runs the
     webhook delivery worker. A server process passes freeze_heap (tests build many apps in one
@@ -143,6 +146,8 @@ def create_app(
     app.state.registry = registry
     app.state.stream_poll_s = stream_poll_s
     app.state.webhook_allow = webhook_allow
+    app.state.location_reads = RateLimiter(location_reads_per_minute, period_s=60.0)
+    app.state.auth_failures = RateLimiter(auth_failures_per_minute, period_s=60.0)
     errors.install(app)
 
     # An oversized body is refused before routing and authentication (the counter, added after
@@ -174,4 +179,6 @@ def options_from(settings: "Settings") -> dict[str, Any]:
         "max_body_bytes": settings.max_body_bytes,
         "max_bulk_body_bytes": settings.max_bulk_body_bytes,
         "webhook_allow": AllowList.parse(settings.webhook_allow),
+        "location_reads_per_minute": settings.location_reads_per_minute,
+        "auth_failures_per_minute": settings.auth_failures_per_minute,
     }

@@ -1,6 +1,7 @@
 """RFC 9457 problem details for every error the API returns, translated once here."""
 
 import logging
+import math
 from typing import Any
 
 import psycopg
@@ -59,6 +60,14 @@ class Unprocessable(ApiError):
     status, title, slug = 422, "Invalid request", "validation"
 
 
+class TooManyRequests(ApiError):
+    status, title, slug = 429, "Too many requests", "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after_s: float) -> None:
+        super().__init__(detail, retry_after_s=max(1, math.ceil(retry_after_s)))
+        self.headers = {"Retry-After": str(self.extra["retry_after_s"])}
+
+
 class Unavailable(ApiError):
     status, title, slug = 503, "Service unavailable", "unavailable"
 
@@ -79,7 +88,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, exc.slug, request.url.path, **exc.extra)
+        response = problem(exc.status, exc.title, exc.detail, exc.slug, request.url.path, **exc.extra)
+        response.headers.update(getattr(exc, "headers", {}))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation(request: Request, exc: RequestValidationError) -> JSONResponse:

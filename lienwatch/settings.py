@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     webhook_allow: str = ""
     # Bearer tokens expire this many days after they are issued (`lienwatch users rotate` issues anew).
     token_ttl_days: int = Field(90, ge=1, le=3650)
+    # Per server process: location reads (vehicle status, track, alert evidence) per principal,
+    # and failed authentications per client address, each per minute; beyond them 429.
+    location_reads_per_minute: int = Field(120, ge=1)
+    auth_failures_per_minute: int = Field(10, ge=1)
 
     # Local time for overnight stays, active hours and the like.
     timezone: str = "Asia/Shanghai"

@@ -11,7 +11,7 @@ from alerts.lifecycle import AlertEvent, IllegalTransition, transition
 from api import cursor, views
 from api.assignees import check_alert_assignee
 from api.auth import Family, Principal
-from api.deps import Conn, Credentials, require, session
+from api.deps import Conn, Credentials, limit_location_reads, require, session
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.holds import is_adverse, refuse_if_held
 from api.policy import location_access, scrub
@@ -113,6 +113,7 @@ def get_alert(
 ) -> views.JSONBody:
     """The alert, its evidence (coordinates rounded unless precise access applies) and history."""
     with session(request, credentials, Family.ALERTS_READ) as s:
+        limit_location_reads(request, s.who)  # the evidence holds the fixes
         return _alert_body(s.conn, s.who, alert_id, purpose)
 
 

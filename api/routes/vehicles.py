@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from api import views
 from api.auth import Family, Principal
-from api.deps import Credentials, session
+from api.deps import Credentials, limit_location_reads, session
 from api.errors import LocationRestricted, NotFound, Unprocessable
 from api.policy import coarse, location_access, mask
 from storage import audit, tracks
@@ -46,6 +46,7 @@ def _vehicle(conn: Connection, who: Principal, vin: str) -> VehicleLoan:
 def vehicle_status(request: Request, credentials: Credentials, vin: Vin, purpose: Purpose) -> views.JSONBody:
     """Precise last fixes when the privacy rules allow, else city-level; audited either way."""
     with session(request, credentials, Family.VEHICLES) as s:
+        limit_location_reads(request, s.who)
         return views.JSONBody(_status(s.conn, s.who, vin, purpose))
 
 
@@ -112,6 +113,7 @@ def vehicle_track(
     if end - start > MAX_SPAN:
         raise Unprocessable(f"end: a track spans at most {MAX_SPAN.days} days", field="end")
     with session(request, credentials, Family.VEHICLES) as s:
+        limit_location_reads(request, s.who)
         return _track(s.conn, s.who, vin, start, end, purpose, format)
 
 

@@ -111,7 +111,7 @@ def test_no_token_and_a_wrong_token_are_401_problems(world: dict[str, Any]) -> N
         assert response.headers["content-type"] == "application/problem+json"
         assert response.headers["www-authenticate"] == "Bearer"
         assert response.json()["status"] == 401
-    assert "unknown or revoked" in wrong.json()["detail"]
+    assert "unknown, expired or revoked" in wrong.json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -179,3 +179,34 @@ def test_an_oversized_body_without_a_token_is_413_before_authentication(world: d
     # A bulk import has a larger limit of its own: the same body reaches authentication there.
     bulk = client.post("/api/v1/loans/bulk", content=big, headers={"Content-Type": "application/json"})
     assert bulk.status_code == 401
+
+
+def test_location_reads_and_failed_authentication_are_rate_limited(db: str, mqtt_url: str) -> None:
+    ana, token = add_user(db, "collector")
+    _, other = add_user(db, "collector")
+    _, vin = add_loan(db, dpd=10, collector=ana)
+    app = create_app(
+        database_url=db,
+        mqtt_url=mqtt_url,
+        webhook_interval_s=None,
+        location_reads_per_minute=3,
+        auth_failures_per_minute=3,
+    )
+    with TestClient(app) as client:
+        read = [
+            client.get(f"/api/v1/vehicles/{vin}", params={"purpose": "chase"}, headers=auth(token)) for _ in range(4)
+        ]
+        assert [r.status_code for r in read] == [200, 200, 200, 429]
+        assert read[3].headers["content-type"] == "application/problem+json"
+        assert 1 <= int(read[3].headers["retry-after"]) <= 20
+        # Per principal: another collector's reads are not held back (a 404: not their loan).
+        assert (
+            client.get(f"/api/v1/vehicles/{vin}", params={"purpose": "x-check"}, headers=auth(other)).status_code == 404
+        )
+        # The queue is not a location read.
+        assert client.get("/api/v1/alerts", headers=auth(token)).status_code == 200
+
+        failed = [client.get("/api/v1/alerts", headers=auth(f"guess-{n}")).status_code for n in range(4)]
+        assert failed == [401, 401, 401, 429]
+        blocked = client.get("/api/v1/alerts", headers=auth(token))  # the address is blocked, whatever the token
+        assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1
