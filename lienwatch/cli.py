@@ -252,7 +252,8 @@ def db_migrate() -> None:
     """Apply pending migrations (idempotent: a second run applies nothing and says so)."""
     settings = Settings()
     try:
-        with database_url(settings) as url:
+        with database_url(settings) as service_url:
+            url = settings.owner_database_url or service_url  # schema changes are the owner's
             with connect(url, autocommit=True) as conn:
                 applied = migrate.migrate(conn, timescale=settings.timescale)
                 layout = migrate.current_layout(conn)
@@ -273,7 +274,7 @@ def db_status() -> None:
     """Show applied and pending migrations and the positions layout."""
     settings = Settings()
     try:
-        with database_url(settings) as url, connect(url, autocommit=True) as conn:
+        with database_url(settings) as url, connect(settings.owner_database_url or url, autocommit=True) as conn:
             state = migrate.status(conn)
     except StorageError as exc:
         raise _fail(exc) from exc
@@ -292,7 +293,7 @@ def db_maintain() -> None:
     settings = Settings()
     try:
         with database_url(settings) as url:
-            report = maintain_positions(settings, url)
+            report = maintain_positions(settings, settings.owner_database_url or url)
     except StorageError as exc:
         raise _fail(exc) from exc
     console.print(

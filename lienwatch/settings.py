@@ -14,6 +14,9 @@ class Settings(BaseSettings):
 
     # Unset means: start the embedded PostgreSQL / MQTT broker under data_dir (demo mode).
     database_url: str | None = None
+    # The role that owns the schema, for `lienwatch db migrate / status / maintain`; the services
+    # connect with database_url as a member of lienwatch_service (migration 0009). Unset: the same.
+    owner_database_url: str | None = None
     mqtt_url: str | None = None
     data_dir: Path = Path("var")
 
