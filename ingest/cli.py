@@ -13,7 +13,8 @@ from domain.assets import Device, Vehicle
 from ingest import replay as replay_mod
 from ingest import runner
 from ingest.devices import CSV_FIELDS, DeviceRowError, parse_row, parse_rows
-from ingest.link import LinkError
+from ingest.link import BrokerAddress, LinkError
+from ingest.passwords import PasswordFile, PasswordFileError, new_password
 from ingest.store import BatchStore
 from lienwatch.services import database_url, mqtt_url
 from lienwatch.settings import Settings
@@ -44,7 +45,8 @@ def ingest(
     try:
         with database_url(settings) as db, mqtt_url(settings) as broker:
             process = runner.build(settings, database_url=db, mqtt_url=broker)
-            console.print(f"ingesting from {broker} as {settings.mqtt_client_id!r}")
+            # The URL may carry the broker password: show the address and user only.
+            console.print(f"ingesting from {BrokerAddress.parse(broker).shown()} as {settings.mqtt_client_id!r}")
             runner.run(process, stop, metrics_port=settings.metrics_port)
     except (LinkError, StorageError) as exc:
         console.print(f"[red]error:[/red] {exc}")
@@ -58,23 +60,58 @@ def _save(settings: Settings, devices: list[Device]) -> None:
         registry.register_devices(conn, devices)
 
 
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
 @devices_app.command("register")
 def register(
     device_id: str = typer.Argument(..., help="The id the tracker publishes under trackers/{id}/position."),
     kind: str = typer.Option(..., help="wired or wireless."),
-    vin: str = typer.Option(None, help="VIN of the vehicle carrying it."),
+    vin: str = typer.Option(None, help="VIN of a registered vehicle carrying it (the loan system creates vehicles)."),
     interval: int = typer.Option(None, help="Expected report interval in seconds (schedule for wireless)."),
+    rotate: bool = typer.Option(False, "--new-password", help="Replace the tracker's broker password if it has one."),
 ) -> None:
-    """Register (or update) one device."""
+    """Register (or update) one device; with LIENWATCH_MQTT_PASSWORD_FILE, issue its broker password."""
     row: dict[str, str | None] = {"device_id": device_id, "kind": kind, "vin": vin}
     row["scheduled_interval_s" if kind == "wireless" else "moving_interval_s"] = str(interval) if interval else None
     try:
         device = parse_row(row)
     except DeviceRowError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    _save(Settings(), [device])
-    console.print(f"registered {device.device_id} ({device.kind.value})")
+        raise _fail(str(exc), 2) from exc
+    settings = Settings()
+    try:
+        with database_url(settings) as db, connect(db, autocommit=True) as conn, conn.transaction():
+            # As the API refuses it: a device is fitted to a vehicle the loan system has sent.
+            if device.vin and registry.unknown_vins(conn, [device.vin]):
+                raise _fail(f"vin: vehicle {device.vin} does not exist", 2)
+            registry.register_devices(conn, [device])
+    except StorageError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"registered {device.device_id} ({device.kind.value})", highlight=False)
+    if settings.mqtt_password_file is None:
+        console.print("no LIENWATCH_MQTT_PASSWORD_FILE set: no broker password issued", highlight=False)
+        return
+    passwords = PasswordFile(settings.mqtt_password_file)
+    try:
+        if device.device_id in passwords.entries() and not rotate:
+            console.print(f"{device.device_id} keeps its broker password (--new-password replaces it)", highlight=False)
+            return
+        password = new_password_for(passwords, device.device_id)
+    except PasswordFileError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(
+        f"broker password for {device.device_id} (shown once; the broker reads it after a SIGHUP):", highlight=False
+    )
+    typer.echo(password)
+
+
+def new_password_for(passwords: PasswordFile, device_id: str) -> str:
+    """A fresh password for the tracker, its hash written to the password file."""
+    password = new_password()
+    passwords.set(device_id, password)
+    return password
 
 
 @devices_app.command("import")

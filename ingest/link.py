@@ -60,6 +60,11 @@ class BrokerAddress:
             raise LinkError(f"mqtt url {url!r}: expected mqtt://host[:port]")
         return cls(parts.hostname, parts.port or 1883, parts.username, parts.password)
 
+    def shown(self) -> str:
+        """The address for logs and the console: the user name, never the password."""
+        user = f"{self.username}@" if self.username else ""
+        return f"mqtt://{user}{self.host}:{self.port}"
+
 
 class MqttLink:
     """A persistent-session QoS 1 subscriber with manual acknowledgement."""

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     max_payload_bytes: int = Field(65536, ge=256)
     future_tolerance_s: int = Field(600, ge=0)
     metrics_port: int = Field(9108, ge=0, le=65535)
+    # The broker's password file: `lienwatch devices register` writes each tracker's entry here
+    # (mosquitto_passwd's format) and prints its password once. Unset: no credentials issued.
+    mqtt_password_file: Path | None = None
 
     # Detectors and their absence-of-data sweeps. The sweeps' clock is wall time in production
     # and the event-time watermark (latest fix seen minus the allowed lateness) in simulation.
