@@ -25,7 +25,7 @@ def _users() -> None:
     """API users and their bearer tokens."""
 
 
-def _operator() -> str:
+def operator() -> str:
     """Who ran the command, for the audit log."""
     try:
         return f"cli:{getpass.getuser()}"
@@ -35,7 +35,7 @@ def _operator() -> str:
 
 def _audit(conn: Connection, action: str, name: str, detail: dict[str, object]) -> None:
     audit.record(
-        conn, actor=_operator(), action=action, subject_type="user", subject_id=name, purpose=None, detail=detail
+        conn, actor=operator(), action=action, subject_type="user", subject_id=name, purpose=None, detail=detail
     )
 
 

@@ -19,7 +19,7 @@ from lienwatch.scheduler import maintain_positions
 from lienwatch.services import database_url
 from lienwatch.settings import Settings
 from simulators import cli as simulator_cli
-from storage import migrate, registry
+from storage import audit, migrate, registry
 from storage.database import connect
 from storage.errors import StorageError
 
@@ -157,11 +157,18 @@ def scheduler() -> None:
 
 
 @app.command("home")
-def home(vin: str = typer.Argument(..., help="The vehicle's VIN.")) -> None:
+def home(
+    vin: str = typer.Argument(..., help="The vehicle's VIN."),
+    purpose: str = typer.Option(..., help="Why the car's overnight locations are read (audited)."),
+) -> None:
     """Recompute a car's home cluster now (most frequent overnight stay of the last 30 days)."""
     from alerts.relocation import home_of
+    from api.cli import operator
     from geofence.home import night_of
 
+    if len(purpose.strip()) < 3:
+        console.print("[red]error:[/red] --purpose: say why (at least 3 characters)")
+        raise typer.Exit(2)
     settings = Settings()
     with database_url(settings) as url, connect(url, autocommit=True) as conn:
         devices = [d.device_id for d in registry.all_devices(conn).values() if d.vin == vin]
@@ -169,6 +176,16 @@ def home(vin: str = typer.Argument(..., help="The vehicle's VIN.")) -> None:
             console.print(f"[red]error:[/red] vin: no registered device on {vin!r}")
             raise typer.Exit(2)
         found, stays = home_of(conn, devices, now=datetime.now(UTC), timezone=settings.timezone)
+        # It prints where the car sleeps, street-precise: a location read like any other.
+        audit.record(
+            conn,
+            actor=operator(),
+            action="home_read",
+            subject_type="vehicle",
+            subject_id=vin,
+            purpose=purpose,
+            detail={"stays": len(stays), "home_found": found is not None},
+        )
     if found is None:
         console.print(f"no home yet for {vin}: no overnight stay in the last 30 days")
         return

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.app import create_app, options_from
+from ingest.link import BrokerAddress
 from lienwatch import fleetrun
 from lienwatch.services import database_url, mqtt_url
 from lienwatch.settings import Settings
@@ -48,7 +49,8 @@ def demo(*, vehicles: int, days: int, seed: int, host: str, port: int, exit_afte
         console.print(
             f"database: {'configured' if settings.database_url else 'embedded, in ' + str(settings.data_dir)}"
         )
-        console.print(f"broker:   {broker}{'' if settings.mqtt_url else ' (embedded)'}")
+        shown = BrokerAddress.parse(broker).shown()  # never the password
+        console.print(f"broker:   {shown}{'' if settings.mqtt_url else ' (embedded)'}")
         fleetrun.prepare(db, settings)
         with connect(db, autocommit=True) as conn:
             token = users.create_user(

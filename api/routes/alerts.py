@@ -109,7 +109,7 @@ def get_alert(
     request: Request,
     credentials: Credentials,
     alert_id: AlertIdPath,
-    purpose: Annotated[str, Query(min_length=1, max_length=500)] = "alert review",
+    purpose: Annotated[str, Query(min_length=3, max_length=500, description="Why the evidence is read (audited)")],
 ) -> views.JSONBody:
     """The alert, its evidence (coordinates rounded unless precise access applies) and history."""
     with session(request, credentials, Family.ALERTS_READ) as s:
@@ -118,7 +118,18 @@ def get_alert(
 
 
 def _alert_body(conn: Connection, who: Principal, alert_id: int, purpose: str) -> views.JSONBody:
-    row, evidence = _visible(conn, who, alert_id)
+    try:
+        row, evidence = _visible(conn, who, alert_id)
+    except NotFound:
+        audit.record_out_of_scope(
+            conn,
+            actor=who.name,
+            read="alert_evidence_read",
+            subject_type="alert",
+            subject_id=str(alert_id),
+            purpose=purpose,
+        )
+        raise
     vehicle = tracks.vehicle_loan(conn, row.vin) if row.vin else None
     precise = vehicle is not None and location_access(vehicle).precise
     audit.record(

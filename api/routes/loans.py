@@ -13,7 +13,7 @@ from api.auth import Family, Principal
 from api.deps import Conn, admitted, require
 from api.errors import Conflict, NotFound
 from domain.vocabulary import LegalHold, LoanStatus
-from storage import loans_admin
+from storage import audit, loans_admin
 from storage.database import Connection
 from storage.loans_admin import HoldExists, LoanNotFound
 
@@ -68,12 +68,15 @@ def save(conn: Connection, who: Principal, loan_id: str, loan: LoanIn) -> bool:
 
 
 def visible_loan(conn: Connection, who: Principal, loan_id: str) -> dict[str, Any]:
-    """The loan as this caller may see it; 404 outside the caller's scope."""
+    """The loan as this caller may see it; 404 (audited) outside the caller's scope."""
     try:
         row = loans_admin.get_loan(conn, loan_id)
-    except LoanNotFound as exc:
-        raise NotFound(f"loan {loan_id} does not exist or is not in your scope") from exc
-    if not who.sees_loan(row.assigned_collector):
+    except LoanNotFound:
+        row = None
+    if row is None or not who.sees_loan(row.assigned_collector):
+        audit.record_out_of_scope(
+            conn, actor=who.name, read="loan_read", subject_type="loan", subject_id=loan_id, purpose=None
+        )
         raise NotFound(f"loan {loan_id} does not exist or is not in your scope")
     return views.loan(row, who)
 

@@ -35,9 +35,12 @@ Vin = Annotated[str, Path(min_length=1, max_length=64)]
 Purpose = Annotated[str, Query(min_length=3, max_length=500, description="Why the location is read (audited)")]
 
 
-def _vehicle(conn: Connection, who: Principal, vin: str) -> VehicleLoan:
+def _vehicle(conn: Connection, who: Principal, vin: str, *, read: str, purpose: str) -> VehicleLoan:
     vehicle = tracks.vehicle_loan(conn, vin)
     if vehicle is None or not who.sees_loan(vehicle.assigned_collector):
+        audit.record_out_of_scope(
+            conn, actor=who.name, read=read, subject_type="vehicle", subject_id=vin, purpose=purpose
+        )
         raise NotFound(f"vehicle {vin} does not exist or is not in your scope")
     return vehicle
 
@@ -51,7 +54,7 @@ def vehicle_status(request: Request, credentials: Credentials, vin: Vin, purpose
 
 
 def _status(conn: Connection, who: Principal, vin: str, purpose: str) -> dict[str, Any]:
-    vehicle = _vehicle(conn, who, vin)
+    vehicle = _vehicle(conn, who, vin, read="location_read", purpose=purpose)
     access = location_access(vehicle)
     now = datetime.now(UTC)
     devices = []
@@ -120,9 +123,9 @@ def vehicle_track(
 def _track(
     conn: Connection, who: Principal, vin: str, start: datetime, end: datetime, purpose: str, format: str
 ) -> Response:
-    vehicle = _vehicle(conn, who, vin)
-    access = location_access(vehicle)
     action = "track_export" if format == "csv" else "track_read"
+    vehicle = _vehicle(conn, who, vin, read=action, purpose=purpose)
+    access = location_access(vehicle)
     detail = {"loan_id": vehicle.loan_id, "start": start.isoformat(), "end": end.isoformat()}
     if not access.precise:
         audit.record(
