@@ -94,6 +94,7 @@ def create_app(
     webhook_allow: AllowList = AllowList(),
     location_reads_per_minute: int = 120,
     auth_failures_per_minute: int = 10,
+    metrics_token: str | None = None,
 ) -> FastAPI:
     """The app; its lifespan opens the pool and, unless webhook_interval_s is None, runs the
     webhook delivery worker. A server process passes freeze_heap (tests build many apps in one
@@ -146,6 +147,7 @@ def create_app(
     app.state.registry = registry
     app.state.stream_poll_s = stream_poll_s
     app.state.webhook_allow = webhook_allow
+    app.state.metrics_token = metrics_token
     app.state.location_reads = RateLimiter(location_reads_per_minute, period_s=60.0)
     app.state.auth_failures = RateLimiter(auth_failures_per_minute, period_s=60.0)
     errors.install(app)
@@ -181,4 +183,5 @@ def options_from(settings: "Settings") -> dict[str, Any]:
         "webhook_allow": AllowList.parse(settings.webhook_allow),
         "location_reads_per_minute": settings.location_reads_per_minute,
         "auth_failures_per_minute": settings.auth_failures_per_minute,
+        "metrics_token": settings.metrics_token,
     }

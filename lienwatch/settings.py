@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     # and failed authentications per client address, each per minute; beyond them 429.
     location_reads_per_minute: int = Field(120, ge=1)
     auth_failures_per_minute: int = Field(10, ge=1)
+    # The API's /metrics from other hosts than loopback (Authorization: Bearer <token>); unset: loopback only.
+    metrics_token: str | None = Field(None, min_length=16)
 
     # Local time for overnight stays, active hours and the like.
     timezone: str = "Asia/Shanghai"

@@ -114,6 +114,12 @@ def collector_of(conn: Connection, loan_id: str) -> str | None:
     return None if row[0] is None else str(row[0])
 
 
+def loan_ids_of_collector(conn: Connection, collector: str) -> set[str]:
+    """The ids of the loans assigned to this collector."""
+    rows = conn.execute("SELECT loan_id FROM loans WHERE assigned_collector = %s", (collector,)).fetchall()
+    return {str(r[0]) for r in rows}
+
+
 def list_loans(
     conn: Connection,
     *,

@@ -145,7 +145,7 @@ def _alert_body(conn: Connection, who: Principal, alert_id: int, purpose: str) -
     body["evidence"] = evidence if precise else scrub(evidence)
     body["precise_location"] = precise
     body["history"] = alert_queries.history(conn, alert_id)
-    return views.JSONBody(body)
+    return views.JSONBody(body, headers=views.NO_STORE)
 
 
 @router.post("/{alert_id}/transitions", summary="Acknowledge, assign, resolve or dismiss an alert")

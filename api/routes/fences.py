@@ -12,7 +12,8 @@ from domain.ids import FenceId
 from domain.vocabulary import FenceKind
 from geofence.errors import GeofenceError
 from geofence.fence import Fence
-from storage import fences
+from storage import fences, loans_admin
+from storage.database import Connection
 from storage.fences import FenceNotFound
 
 router = APIRouter(prefix="/api/v1/fences", tags=["fences"])
@@ -49,17 +50,30 @@ def _parse(feature: Feature, source_crs: str, fence_id: int = 0, where: str = ""
 def list_fences(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.FENCES_READ))], kind: FenceKind | None = None
 ) -> dict[str, Any]:
-    """All fences, or those of one kind."""
-    return {"type": "FeatureCollection", "features": [f.to_feature() for f in fences.list_fences(conn, kind=kind)]}
+    """All fences, or those of one kind; a collector sees only their own loans among the bound ones."""
+    features = [f.to_feature() for f in fences.list_fences(conn, kind=kind)]
+    return {"type": "FeatureCollection", "features": _scoped(conn, who, features)}
+
+
+def _scoped(conn: Connection, who: Principal, features: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Other collectors' loan ids would tell a collector whose cars are watched where.
+    collector = who.scope_collector
+    if collector is None:
+        return features
+    own = loans_admin.loan_ids_of_collector(conn, collector)
+    for feature in features:
+        properties = feature["properties"]
+        properties["loan_ids"] = [x for x in properties.get("loan_ids", []) if x in own]
+    return features
 
 
 @router.get("/{fence_id}", summary="One fence as a GeoJSON Feature")
 def get_fence(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.FENCES_READ))], fence_id: FenceIdPath
 ) -> dict[str, Any]:
-    """The fence."""
+    """The fence (a collector sees only their own loans among those it is bound to)."""
     try:
-        return fences.get_fence(conn, FenceId(fence_id)).to_feature()
+        return _scoped(conn, who, [fences.get_fence(conn, FenceId(fence_id)).to_feature()])[0]
     except FenceNotFound as exc:
         raise NotFound(f"fence {fence_id} does not exist") from exc
 

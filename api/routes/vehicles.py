@@ -50,7 +50,7 @@ def vehicle_status(request: Request, credentials: Credentials, vin: Vin, purpose
     """Precise last fixes when the privacy rules allow, else city-level; audited either way."""
     with session(request, credentials, Family.VEHICLES) as s:
         limit_location_reads(request, s.who)
-        return views.JSONBody(_status(s.conn, s.who, vin, purpose))
+        return views.JSONBody(_status(s.conn, s.who, vin, purpose), headers=views.NO_STORE)
 
 
 def _status(conn: Connection, who: Principal, vin: str, purpose: str) -> dict[str, Any]:
@@ -161,8 +161,9 @@ def _track(
         detail=detail | {"points": len(points), "bin_s": step},
     )
     if format == "csv":
-        return Response(_csv(points), media_type="text/csv")
-    return views.JSONBody({"vin": vin, "start": start, "end": end, "bin_s": step, "points": points})
+        return Response(_csv(points), media_type="text/csv", headers=views.NO_STORE)
+    body = {"vin": vin, "start": start, "end": end, "bin_s": step, "points": points}
+    return views.JSONBody(body, headers=views.NO_STORE)
 
 
 def _csv(points: list[TrackPoint]) -> str:

@@ -160,14 +160,28 @@ def test_unknown_route_and_method_are_problems(world: dict[str, Any]) -> None:
     assert wrong_method.json()["title"] == "Method not allowed"
 
 
-def test_health_readiness_and_metrics_need_no_token(world: dict[str, Any]) -> None:
+def test_health_and_readiness_need_no_token(world: dict[str, Any]) -> None:
     client: TestClient = world["client"]
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "broker": True}
-    client.get("/api/v1/alerts")  # a 401, counted like any other response
-    metrics = client.get("/metrics").text
-    assert 'lienwatch_api_requests_total{method="GET",status="401"}' in metrics
+
+
+def test_metrics_are_served_on_loopback_or_with_the_metrics_token(db: str, mqtt_url: str) -> None:
+    token = "m" * 24
+    app = create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None, metrics_token=token)
+    with TestClient(app, client=("127.0.0.1", 50000)) as local:
+        local.get("/api/v1/alerts")  # a 401, counted like any other response
+        metrics = local.get("/metrics")
+        assert metrics.status_code == 200
+        assert 'lienwatch_api_requests_total{method="GET",status="401"}' in metrics.text
+    with TestClient(app, client=("203.0.113.9", 50000)) as remote:
+        assert remote.get("/metrics").status_code == 403
+        assert remote.get("/metrics", headers=auth("wrong-" + token)).status_code == 403
+        assert remote.get("/metrics", headers=auth(token)).status_code == 200
+    untokened = create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)
+    with TestClient(untokened, client=("203.0.113.9", 50000)) as remote:
+        assert remote.get("/metrics", headers=auth("")).status_code == 403
 
 
 def test_an_oversized_body_without_a_token_is_413_before_authentication(world: dict[str, Any]) -> None:
