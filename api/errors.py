@@ -115,13 +115,16 @@ def install(app: FastAPI) -> None:
         log.warning("database unavailable serving %s: %s", request.url.path, exc)
         return problem(503, "Service unavailable", "the database is unavailable", "unavailable", request.url.path)
 
+    # The database's own words name tables, constraints and stored values: they stay in the log.
     @app.exception_handler(psycopg.DataError)
     async def bad_data(request: Request, exc: psycopg.DataError) -> JSONResponse:
-        return problem(422, "Invalid request", f"the database refused a value: {exc}", "validation", request.url.path)
+        log.warning("database refused a value serving %s: %s", request.url.path, exc)
+        return problem(422, "Invalid request", "the database refused a value", "validation", request.url.path)
 
     @app.exception_handler(psycopg.IntegrityError)
     async def integrity(request: Request, exc: psycopg.IntegrityError) -> JSONResponse:
-        return problem(409, "Conflict", f"the change conflicts with stored data: {exc}", "conflict", request.url.path)
+        log.warning("integrity error serving %s: %s", request.url.path, exc)
+        return problem(409, "Conflict", "the change conflicts with stored data", "conflict", request.url.path)
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> JSONResponse:

@@ -1,6 +1,7 @@
 """Collectors see only their own loans among a fence's bindings, and location responses are
 never cached."""
 
+import base64
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -74,3 +75,24 @@ def test_location_responses_are_not_stored(client: TestClient, db: str) -> None:
     for response in responses:
         assert response.status_code == 200, response.text
         assert response.headers["cache-control"] == "no-store", response.url
+
+
+def test_database_error_text_never_reaches_the_client(client: TestClient, db: str) -> None:
+    boss = auth(add_user(db, "supervisor")[1])
+    bound_to_nothing = {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [121.47, 31.23]},
+        "properties": {"name": "yard", "kind": "risk_zone", "radius_m": 100, "loan_ids": ["no-such-loan"]},
+    }
+    response = client.post("/api/v1/fences", json=bound_to_nothing, headers=boss)
+    assert response.status_code == 409, response.text
+    assert response.json()["detail"] == "the change conflicts with stored data"
+    for leak in ("fence_loans", "violates", "Key (", "no-such-loan"):
+        assert leak not in response.text
+
+
+def test_a_nan_cursor_is_422(client: TestClient, db: str) -> None:
+    token = auth(add_user(db, "supervisor")[1])
+    nan = base64.urlsafe_b64encode(b"[NaN, 5]").decode().rstrip("=")
+    response = client.get("/api/v1/alerts", params={"cursor": nan}, headers=token)
+    assert response.status_code == 422 and response.json()["field"] == "cursor"

@@ -1,5 +1,6 @@
 """The API's pure parts: privacy policy, masking, cursors, signatures, backoff, role grants."""
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -131,3 +132,9 @@ def test_a_legal_hold_withholds_the_precise_location_whatever_else_applies() -> 
     )
     assert not access.precise
     assert access.reason == "a legal hold is in force on the loan (bankruptcy)"
+
+
+@pytest.mark.parametrize("raw", ["[NaN, 1]", "[Infinity, 1]", "[-Infinity, 1]", "[1e400, 1]"])
+def test_a_cursor_with_nan_or_infinity_is_refused(raw: str) -> None:
+    with pytest.raises(Unprocessable):
+        cursor.decode(base64.urlsafe_b64encode(raw.encode()).decode(), (float, int))
