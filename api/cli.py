@@ -40,7 +40,7 @@ def _audit(conn: Connection, action: str, name: str, detail: dict[str, object]) 
 
 
 def _fail(exc: Exception, code: int = 1) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc}", highlight=False)
+    console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
     return typer.Exit(code=code)
 
 

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.assets import Device, Vehicle
+from domain.vocabulary import RejectReason
 from ingest import replay as replay_mod
 from ingest import runner
 from ingest.devices import CSV_FIELDS, DeviceRowError, parse_row, parse_rows
@@ -61,7 +62,7 @@ def _save(settings: Settings, devices: list[Device]) -> None:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -119,15 +120,17 @@ def import_csv(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV with a header row."),
 ) -> None:
     """Register devices from a CSV; columns as in `ingest.devices.CSV_FIELDS`, bad rows named by line."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"device_id", "kind"} - set(reader.fieldnames or [])
-        if missing:
-            console.print(
-                f"[red]error:[/red] header lacks {', '.join(sorted(missing))}; expected {','.join(CSV_FIELDS)}"
-            )
-            raise typer.Exit(2)
-        good, problems = parse_rows(reader)
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"device_id", "kind"} - set(reader.fieldnames or [])
+            if missing:
+                raise _fail(f"header lacks {', '.join(sorted(missing))}; expected {','.join(CSV_FIELDS)}", 2)
+            good, problems = parse_rows(reader)
+    except UnicodeDecodeError as exc:
+        raise _fail(f"{path}: not a UTF-8 text file (a CSV with a header row is expected)", 2) from exc
+    except csv.Error as exc:
+        raise _fail(f"{path}: not readable as CSV ({exc})", 2) from exc
     if good:
         _save(Settings(), good)
     for problem in problems:
@@ -137,12 +140,19 @@ def import_csv(
         raise typer.Exit(1)
 
 
+def _check_reason(reason: str | None) -> None:
+    """A reason that is no reject code would list nothing and look like an empty quarantine."""
+    if reason is not None and reason not in {r.value for r in RejectReason}:
+        raise _fail(f"--reason: {reason!r} is not a reason code; one of {', '.join(r.value for r in RejectReason)}", 2)
+
+
 @quarantine_app.command("list")
 def list_entries(
     reason: str = typer.Option(None, help="Only this reason code."),
     limit: int = typer.Option(20, help="How many entries to show."),
 ) -> None:
     """Counts by reason, then the oldest pending entries."""
+    _check_reason(reason)
     with database_url(Settings()) as db, connect(db, autocommit=True) as conn:
         summary = quarantine.counts(conn)
         entries = quarantine.pending(conn, reason=reason, limit=limit)
@@ -167,6 +177,7 @@ def replay(
     reason: str = typer.Option(None, help="Only entries of this reason, e.g. unknown_device."),
 ) -> None:
     """Re-decode pending entries and store the ones that now pass (e.g. device since registered)."""
+    _check_reason(reason)
     settings = Settings()
     with database_url(settings) as db, connect(db, autocommit=True) as conn:
         store = BatchStore(db)

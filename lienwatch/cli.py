@@ -6,15 +6,18 @@ import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import psycopg
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from api import cli as api_cli
 from ingest import cli as ingest_cli
 from ingest.bench import cli as ingest_bench
+from ingest.link import LinkError
 from lienwatch.scheduler import maintain_positions
 from lienwatch.services import database_url
 from lienwatch.settings import Settings
@@ -23,7 +26,31 @@ from storage import audit, migrate, registry
 from storage.database import connect
 from storage.errors import StorageError
 
-app = typer.Typer(help="lienwatch: collateral GPS monitoring for car-loan lenders.", no_args_is_help=True)
+
+class _Cli(typer.Typer):
+    """The root command, with the failures an operator causes (a bad setting or URL, a database
+    or broker that is down or refuses the login) translated once into one line naming the cause,
+    instead of a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(part) for part in first["loc"])
+            _one_line(f"setting LIENWATCH_{field.upper()}: {first['msg']}", 2)
+        except (StorageError, LinkError) as exc:
+            _one_line(str(exc), 1)
+        except psycopg.Error as exc:
+            _one_line(f"database: {exc}", 1)
+
+
+def _one_line(message: str, code: int) -> NoReturn:
+    console.print(f"[red]error:[/red] {' '.join(message.split())}", highlight=False, soft_wrap=True)
+    raise SystemExit(code)
+
+
+app = _Cli(help="lienwatch: collateral GPS monitoring for car-loan lenders.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema and maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.command("ingest")(ingest_cli.ingest)
