@@ -82,4 +82,6 @@ def transition(
         raise IllegalTransition(state, event, "the reason the condition ended is required")
     if event == AlertEvent.CLEAR:
         disposition = Disposition.OTHER
+    if event != AlertEvent.ASSIGN:
+        assignee = None  # only an assignment changes who works the alert
     return Change(state, target, event, actor, disposition, assignee, note)

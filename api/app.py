@@ -6,6 +6,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter
@@ -13,6 +14,8 @@ from psycopg_pool import ConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import delivery, errors, health
+from api.bodylimit import BodyLimit
+from api.ratelimit import RateLimiter
 from api.routes import (
     alerts,
     commands,
@@ -26,7 +29,14 @@ from api.routes import (
     vehicles,
     webhooks,
 )
+from api.targets import AllowList
 from storage.database import Connection
+
+if TYPE_CHECKING:
+    from lienwatch.settings import Settings
+
+# Bulk imports, whose bodies may be larger than other requests'.
+BULK_PATHS = ("/api/v1/loans/bulk", "/api/v1/loans/bulk.csv", "/api/v1/fences/import")
 
 # The stream router comes before alerts so /alerts/stream is not taken for an alert id.
 ROUTERS = (
@@ -79,6 +89,12 @@ def create_app(
     stream_poll_s: float = 1.0,
     pool_max_size: int = 10,
     freeze_heap: bool = False,
+    max_body_bytes: int = 4 * 1024 * 1024,
+    max_bulk_body_bytes: int = 10 * 1024 * 1024,
+    webhook_allow: AllowList = AllowList(),
+    location_reads_per_minute: int = 120,
+    auth_failures_per_minute: int = 10,
+    metrics_token: str | None = None,
 ) -> FastAPI:
     """The app; its lifespan opens the pool and, unless webhook_interval_s is None, runs the
     webhook delivery worker. A server process passes freeze_heap (tests build many apps in one
@@ -109,7 +125,7 @@ def create_app(
         worker = None
         if webhook_interval_s is not None:
             worker = asyncio.create_task(
-                delivery.run(db, interval_s=webhook_interval_s, backoff=webhook_backoff, stop=stop)
+                delivery.run(db, interval_s=webhook_interval_s, backoff=webhook_backoff, stop=stop, allow=webhook_allow)
             )
         try:
             yield
@@ -130,8 +146,15 @@ def create_app(
     app.state.mqtt_url = mqtt_url
     app.state.registry = registry
     app.state.stream_poll_s = stream_poll_s
+    app.state.webhook_allow = webhook_allow
+    app.state.metrics_token = metrics_token
+    app.state.location_reads = RateLimiter(location_reads_per_minute, period_s=60.0)
+    app.state.auth_failures = RateLimiter(auth_failures_per_minute, period_s=60.0)
     errors.install(app)
 
+    # An oversized body is refused before routing and authentication (the counter, added after
+    # and so outside it, still counts the 413).
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes, per_path=dict.fromkeys(BULK_PATHS, max_bulk_body_bytes))
     app.add_middleware(_CountRequests, counter=requests)
     app.include_router(health.router)
     for router in ROUTERS:
@@ -147,4 +170,18 @@ def from_environment() -> FastAPI:
     settings = Settings()
     if not settings.database_url or not settings.mqtt_url:
         raise RuntimeError("LIENWATCH_DATABASE_URL and LIENWATCH_MQTT_URL must be set for an API worker")
-    return create_app(database_url=settings.database_url, mqtt_url=settings.mqtt_url, freeze_heap=True)
+    return create_app(
+        database_url=settings.database_url, mqtt_url=settings.mqtt_url, freeze_heap=True, **options_from(settings)
+    )
+
+
+def options_from(settings: "Settings") -> dict[str, Any]:
+    """The app's keyword arguments that come from settings (the composition roots pass them on)."""
+    return {
+        "max_body_bytes": settings.max_body_bytes,
+        "max_bulk_body_bytes": settings.max_bulk_body_bytes,
+        "webhook_allow": AllowList.parse(settings.webhook_allow),
+        "location_reads_per_minute": settings.location_reads_per_minute,
+        "auth_failures_per_minute": settings.auth_failures_per_minute,
+        "metrics_token": settings.metrics_token,
+    }

@@ -8,17 +8,19 @@ doubling delay capped at `cap_s`; after `max_attempts` the delivery is marked fa
 
 import asyncio
 import contextlib
+import http.client
 import json
 import logging
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from psycopg_pool import ConnectionPool
 
 from api import signing
+from api.targets import AllowList, Target, check
 from storage import webhooks
 from storage.database import Connection, connect
 
@@ -40,25 +42,51 @@ class Backoff:
         return float(min(self.cap_s, self.base_s * 2 ** max(0, attempts_done - 1)))
 
 
-def http_post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
-    """POST and return the status code (non-2xx statuses are returned, not raised)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        return int(exc.code)
+class _PinnedHTTP(http.client.HTTPConnection):
+    """An HTTP connection to the address that was checked, whatever the name resolves to now."""
+
+    def __init__(self, target: Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self.address = target.address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(_PinnedHTTP):
+    def connect(self) -> None:
+        super().connect()
+        # The certificate is still checked against the URL's host name.
+        self.sock = ssl.create_default_context().wrap_socket(self.sock, server_hostname=self.host)
+
+
+def poster(allow: AllowList) -> Sender:
+    """A sender that checks the URL's addresses at this delivery (DNS rebinding) and connects to the
+    checked one; a refused target raises TargetRefused, recorded as the attempt's error."""
+
+    def post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> int:
+        target = check(url, allow)
+        connection = (_PinnedHTTPS if target.scheme == "https" else _PinnedHTTP)(target, timeout_s)
+        try:
+            connection.request("POST", target.path, body=body, headers=headers)
+            return int(connection.getresponse().status)  # non-2xx statuses are returned, not raised
+        finally:
+            connection.close()
+
+    return post
 
 
 def deliver_due(
     conn: Connection,
     *,
     backoff: Backoff = Backoff(),
-    send: Sender = http_post,
+    allow: AllowList = AllowList(),
+    send: Sender | None = None,
     limit: int = 20,
     timeout_s: float = 10.0,
 ) -> int:
     """Attempt every due delivery once (conn in autocommit); returns how many were delivered."""
+    send = send or poster(allow)
     delivered = 0
     # The lease outlasts the slowest possible pass, so no other worker takes a claimed delivery.
     lease_s = limit * timeout_s + 30.0
@@ -78,7 +106,7 @@ def deliver_due(
             status = send(d.url, body, headers, timeout_s)
             if not 200 <= status < 300:
                 error = f"HTTP {status}"
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, http.client.HTTPException) as exc:
             error = f"{type(exc).__name__}: {exc}"
         elapsed = int((time.monotonic() - started) * 1000)
         retry = None if error is None else backoff.delay(d.attempts + 1)
@@ -93,18 +121,25 @@ def deliver_due(
     return delivered
 
 
-def deliver_pending(database_url: str, *, backoff: Backoff = Backoff()) -> int:
+def deliver_pending(database_url: str, *, backoff: Backoff = Backoff(), allow: AllowList = AllowList()) -> int:
     """One pass over the outbox on a connection of its own (for the scheduler)."""
     with connect(database_url, autocommit=True) as conn:
-        return deliver_due(conn, backoff=backoff)
+        return deliver_due(conn, backoff=backoff, allow=allow)
 
 
-async def run(pool: ConnectionPool[Connection], *, interval_s: float, backoff: Backoff, stop: asyncio.Event) -> None:
+async def run(
+    pool: ConnectionPool[Connection],
+    *,
+    interval_s: float,
+    backoff: Backoff,
+    stop: asyncio.Event,
+    allow: AllowList = AllowList(),
+) -> None:
     """Drain the outbox every interval_s until `stop` is set (the app lifespan's task)."""
 
     def once() -> int:
         with pool.connection(timeout=5) as conn:
-            return deliver_due(conn, backoff=backoff)
+            return deliver_due(conn, backoff=backoff, allow=allow)
 
     while not stop.is_set():
         try:

@@ -1,6 +1,7 @@
 """RFC 9457 problem details for every error the API returns, translated once here."""
 
 import logging
+import math
 from typing import Any
 
 import psycopg
@@ -51,8 +52,20 @@ class Conflict(ApiError):
     status, title, slug = 409, "Conflict", "conflict"
 
 
+class LegalHoldInForce(Conflict):
+    title, slug = "Legal hold in force", "legal-hold"
+
+
 class Unprocessable(ApiError):
     status, title, slug = 422, "Invalid request", "validation"
+
+
+class TooManyRequests(ApiError):
+    status, title, slug = 429, "Too many requests", "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after_s: float) -> None:
+        super().__init__(detail, retry_after_s=max(1, math.ceil(retry_after_s)))
+        self.headers = {"Retry-After": str(self.extra["retry_after_s"])}
 
 
 class Unavailable(ApiError):
@@ -75,7 +88,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, exc.slug, request.url.path, **exc.extra)
+        response = problem(exc.status, exc.title, exc.detail, exc.slug, request.url.path, **exc.extra)
+        response.headers.update(getattr(exc, "headers", {}))
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -100,13 +115,16 @@ def install(app: FastAPI) -> None:
         log.warning("database unavailable serving %s: %s", request.url.path, exc)
         return problem(503, "Service unavailable", "the database is unavailable", "unavailable", request.url.path)
 
+    # The database's own words name tables, constraints and stored values: they stay in the log.
     @app.exception_handler(psycopg.DataError)
     async def bad_data(request: Request, exc: psycopg.DataError) -> JSONResponse:
-        return problem(422, "Invalid request", f"the database refused a value: {exc}", "validation", request.url.path)
+        log.warning("database refused a value serving %s: %s", request.url.path, exc)
+        return problem(422, "Invalid request", "the database refused a value", "validation", request.url.path)
 
     @app.exception_handler(psycopg.IntegrityError)
     async def integrity(request: Request, exc: psycopg.IntegrityError) -> JSONResponse:
-        return problem(409, "Conflict", f"the change conflicts with stored data: {exc}", "conflict", request.url.path)
+        log.warning("integrity error serving %s: %s", request.url.path, exc)
+        return problem(409, "Conflict", "the change conflicts with stored data", "conflict", request.url.path)
 
     @app.exception_handler(Exception)
     async def internal(request: Request, exc: Exception) -> JSONResponse:

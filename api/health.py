@@ -1,6 +1,7 @@
 """Liveness, readiness (database and broker reachable) and Prometheus metrics."""
 
 import asyncio
+import hmac
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -8,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
+from api.errors import problem
 from ingest.link import BrokerAddress, LinkError
 from storage.database import Connection
 
@@ -31,10 +33,26 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
 
 
+# Scrapes from the machine itself need no token; from elsewhere, LIENWATCH_METRICS_TOKEN. The
+# figures are no location, but request counts by status tell an outsider how the API is used.
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
-    """Prometheus exposition."""
+    """Prometheus exposition: from loopback, or with the metrics bearer token."""
+    host = request.client.host if request.client else ""
+    given = request.headers.get("authorization", "")
+    if host not in _LOOPBACK and not _token_ok(given, request.app.state.metrics_token):
+        return problem(
+            403, "Forbidden", "metrics are served on loopback, or with the metrics token", "forbidden", request.url.path
+        )
     return Response(generate_latest(request.app.state.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _token_ok(header: str, token: str | None) -> bool:
+    scheme, _, given = header.partition(" ")
+    return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), (token or "").encode())
 
 
 def _database_ok(pool: ConnectionPool[Connection]) -> bool:

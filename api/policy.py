@@ -2,7 +2,9 @@
 
 DESIGN.md (PIPL art. 28): precise positions and tracks only while the loan is delinquent,
 assigned for recovery (a live alert on it is assigned to someone), or under a tamper check (a
-live tamper / offline / power_cut alert); otherwise a coarse, city-level status.
+live tamper / offline / power_cut alert); otherwise a coarse, city-level status. A legal hold in
+force (bankruptcy stay, servicemember protection, dispute, promise to pay) withholds them
+whatever else applies: locating the car is the first step of the recovery the hold stops.
 
 This is the one masking rule: every response, event and printout that carries a coordinate of a
 loan's car or borrower (alert evidence and history, last fixes, homes, stays, home fences) passes
@@ -52,6 +54,8 @@ def location_access(vehicle: VehicleLoan) -> LocationAccess:
         return NO_LOAN
     if vehicle.loan_status == "settled":
         return LocationAccess(False, "the loan is settled: the vehicle is no longer monitored")
+    if vehicle.legal_hold:
+        return LocationAccess(False, f"a legal hold is in force on the loan ({vehicle.legal_hold})")
     if (vehicle.days_past_due or 0) > 0:
         return LocationAccess(True, f"the loan is {vehicle.days_past_due} days past due")
     if vehicle.assigned_alert:

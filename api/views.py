@@ -14,6 +14,9 @@ from domain.vocabulary import Bucket
 from storage.alert_queries import AlertRow
 from storage.loans_admin import LoanRow
 
+# Responses that carry a location: no browser, proxy or shared cache keeps a copy.
+NO_STORE = {"Cache-Control": "no-store"}
+
 _ALERT_FIELDS = tuple(f.name for f in fields(AlertRow) if f.name != "assigned_collector")
 
 

@@ -10,10 +10,12 @@ from rich.console import Console
 from rich.table import Table
 
 from domain.assets import Device, Vehicle
+from domain.vocabulary import RejectReason
 from ingest import replay as replay_mod
 from ingest import runner
 from ingest.devices import CSV_FIELDS, DeviceRowError, parse_row, parse_rows
-from ingest.link import LinkError
+from ingest.link import BrokerAddress, LinkError
+from ingest.passwords import PasswordFile, PasswordFileError, new_password
 from ingest.store import BatchStore
 from lienwatch.services import database_url, mqtt_url
 from lienwatch.settings import Settings
@@ -48,7 +50,8 @@ def ingest(
     try:
         with database_url(settings) as db, mqtt_url(settings) as broker:
             process = runner.build(settings, database_url=db, mqtt_url=broker, jt808=jt808_port is not None)
-            console.print(f"ingesting from {broker} as {settings.mqtt_client_id!r}")
+            # The URL may carry the broker password: show the address and user only.
+            console.print(f"ingesting from {BrokerAddress.parse(broker).shown()} as {settings.mqtt_client_id!r}")
             if jt808_port is not None:
                 console.print(f"and from JT/T 808 terminals on {settings.jt808_host}:{jt808_port}")
             runner.run(
@@ -95,30 +98,65 @@ def _save(settings: Settings, devices: list[Device]) -> None:
         registry.register_devices(conn, devices)
 
 
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
 @devices_app.command("register")
 def register(
     device_id: str = typer.Argument(
         ..., help="The id the tracker reports under: trackers/{id}/position, or a JT/T 808 terminal's phone number."
     ),
     kind: str = typer.Option(..., help="wired or wireless."),
-    vin: str = typer.Option(None, help="VIN of the vehicle carrying it."),
+    vin: str = typer.Option(None, help="VIN of a registered vehicle carrying it (the loan system creates vehicles)."),
     interval: int = typer.Option(None, help="Expected report interval in seconds (schedule for wireless)."),
+    rotate: bool = typer.Option(False, "--new-password", help="Replace the tracker's broker password if it has one."),
 ) -> None:
-    """Register (or update) one device."""
+    """Register (or update) one device; with LIENWATCH_MQTT_PASSWORD_FILE, issue its broker password."""
     row: dict[str, str | None] = {"device_id": device_id, "kind": kind, "vin": vin}
     row["scheduled_interval_s" if kind == "wireless" else "moving_interval_s"] = str(interval) if interval else None
     try:
         device = parse_row(row)
     except DeviceRowError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    _save(Settings(), [device])
-    console.print(f"registered {device.device_id} ({device.kind.value})")
+        raise _fail(str(exc), 2) from exc
+    settings = Settings()
+    try:
+        with database_url(settings) as db, connect(db, autocommit=True) as conn, conn.transaction():
+            # As the API refuses it: a device is fitted to a vehicle the loan system has sent.
+            if device.vin and registry.unknown_vins(conn, [device.vin]):
+                raise _fail(f"vin: vehicle {device.vin} does not exist", 2)
+            registry.register_devices(conn, [device])
+    except StorageError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"registered {device.device_id} ({device.kind.value})", highlight=False)
     if device_id.isdigit() and len(device_id) == 11:
         console.print(
             f"note: a JT/T 808 terminal sends its phone as 12 digits (2013) or 20 (2019), zero-padded: "
             f"register 0{device_id} if this is one"
         )
+    if settings.mqtt_password_file is None:
+        console.print("no LIENWATCH_MQTT_PASSWORD_FILE set: no broker password issued", highlight=False)
+        return
+    passwords = PasswordFile(settings.mqtt_password_file)
+    try:
+        if device.device_id in passwords.entries() and not rotate:
+            console.print(f"{device.device_id} keeps its broker password (--new-password replaces it)", highlight=False)
+            return
+        password = new_password_for(passwords, device.device_id)
+    except PasswordFileError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(
+        f"broker password for {device.device_id} (shown once; the broker reads it after a SIGHUP):", highlight=False
+    )
+    typer.echo(password)
+
+
+def new_password_for(passwords: PasswordFile, device_id: str) -> str:
+    """A fresh password for the tracker, its hash written to the password file."""
+    password = new_password()
+    passwords.set(device_id, password)
+    return password
 
 
 @devices_app.command("import")
@@ -126,15 +164,17 @@ def import_csv(
     path: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV with a header row."),
 ) -> None:
     """Register devices from a CSV; columns as in `ingest.devices.CSV_FIELDS`, bad rows named by line."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"device_id", "kind"} - set(reader.fieldnames or [])
-        if missing:
-            console.print(
-                f"[red]error:[/red] header lacks {', '.join(sorted(missing))}; expected {','.join(CSV_FIELDS)}"
-            )
-            raise typer.Exit(2)
-        good, problems = parse_rows(reader)
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = {"device_id", "kind"} - set(reader.fieldnames or [])
+            if missing:
+                raise _fail(f"header lacks {', '.join(sorted(missing))}; expected {','.join(CSV_FIELDS)}", 2)
+            good, problems = parse_rows(reader)
+    except UnicodeDecodeError as exc:
+        raise _fail(f"{path}: not a UTF-8 text file (a CSV with a header row is expected)", 2) from exc
+    except csv.Error as exc:
+        raise _fail(f"{path}: not readable as CSV ({exc})", 2) from exc
     if good:
         _save(Settings(), good)
     for problem in problems:
@@ -144,12 +184,19 @@ def import_csv(
         raise typer.Exit(1)
 
 
+def _check_reason(reason: str | None) -> None:
+    """A reason that is no reject code would list nothing and look like an empty quarantine."""
+    if reason is not None and reason not in {r.value for r in RejectReason}:
+        raise _fail(f"--reason: {reason!r} is not a reason code; one of {', '.join(r.value for r in RejectReason)}", 2)
+
+
 @quarantine_app.command("list")
 def list_entries(
     reason: str = typer.Option(None, help="Only this reason code."),
     limit: int = typer.Option(20, help="How many entries to show."),
 ) -> None:
     """Counts by reason, then the oldest pending entries."""
+    _check_reason(reason)
     with database_url(Settings()) as db, connect(db, autocommit=True) as conn:
         summary = quarantine.counts(conn)
         entries = quarantine.pending(conn, reason=reason, limit=limit)
@@ -174,6 +221,7 @@ def replay(
     reason: str = typer.Option(None, help="Only entries of this reason, e.g. unknown_device."),
 ) -> None:
     """Re-decode pending entries and store the ones that now pass (e.g. device since registered)."""
+    _check_reason(reason)
     settings = Settings()
     with database_url(settings) as db, connect(db, autocommit=True) as conn:
         store = BatchStore(db)

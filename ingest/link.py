@@ -60,6 +60,11 @@ class BrokerAddress:
             raise LinkError(f"mqtt url {url!r}: expected mqtt://host[:port]")
         return cls(parts.hostname, parts.port or 1883, parts.username, parts.password)
 
+    def shown(self) -> str:
+        """The address for logs and the console: the user name, never the password."""
+        user = f"{self.username}@" if self.username else ""
+        return f"mqtt://{user}{self.host}:{self.port}"
+
 
 class MqttLink:
     """A persistent-session QoS 1 subscriber with manual acknowledgement."""
@@ -85,6 +90,8 @@ class MqttLink:
         self._lock = threading.Lock()
         self.connected = threading.Event()
         self.connect_count = 0
+        self._answered = threading.Event()  # the first CONNACK, accepted or not
+        self._refused: str | None = None
         if self._v5:
             client = paho.Client(
                 CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5, manual_ack=True
@@ -130,7 +137,16 @@ class MqttLink:
                 f"cannot reach the MQTT broker at {self._address.host}:{self._address.port}: {exc}"
             ) from exc
         self._client.loop_start()
-        if not self.connected.wait(timeout):
+        answered = self._answered.wait(timeout)
+        if answered and self._refused is not None:
+            # A wrong password is not an outage: paho would retry it forever, so say so now.
+            self.stop()
+            user = self._address.username or "(anonymous)"
+            raise LinkError(
+                f"the MQTT broker at {self._address.host}:{self._address.port} refused the login as {user}: "
+                f"{self._refused} (check the user and password in LIENWATCH_MQTT_URL)"
+            )
+        if not answered or not self.connected.wait(timeout):
             self.stop()
             raise LinkError(f"no CONNACK/SUBACK from {self._address.host}:{self._address.port} within {timeout}s")
 
@@ -138,6 +154,11 @@ class MqttLink:
         """Disconnect (the session and its unacked messages stay on the broker)."""
         self._client.disconnect()
         self._client.loop_stop()
+        # A refused login leaves paho mid-reconnect with its socket and wake-up socket pair open;
+        # paho closes them only on its own exit paths, so close them here.
+        reset = getattr(self._client, "_reset_sockets", None)
+        if reset is not None:
+            reset()
 
     def ack(self, messages: list[Inbound]) -> int:
         """Acknowledge committed messages of the current connection; returns how many were acked."""
@@ -157,7 +178,11 @@ class MqttLink:
     ) -> None:
         if reason.is_failure:
             log.error("MQTT broker refused the connection: %s", reason)
+            if not self._answered.is_set():
+                self._refused = str(reason)
+                self._answered.set()
             return
+        self._answered.set()
         with self._lock:
             self._generation += 1
             self.connect_count += 1

@@ -6,24 +6,51 @@ import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+import psycopg
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
 from api import cli as api_cli
 from ingest import cli as ingest_cli
 from ingest.bench import cli as ingest_bench
+from ingest.link import LinkError
 from lienwatch.scheduler import maintain_positions
 from lienwatch.services import database_url
 from lienwatch.settings import Settings
 from simulators import cli as simulator_cli
-from storage import migrate, registry
+from storage import audit, migrate, registry
 from storage.database import connect
 from storage.errors import StorageError
 
-app = typer.Typer(help="lienwatch: collateral GPS monitoring for car-loan lenders.", no_args_is_help=True)
+
+class _Cli(typer.Typer):
+    """The root command, with the failures an operator causes (a bad setting or URL, a database
+    or broker that is down or refuses the login) translated once into one line naming the cause,
+    instead of a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(part) for part in first["loc"])
+            _one_line(f"setting LIENWATCH_{field.upper()}: {first['msg']}", 2)
+        except (StorageError, LinkError) as exc:
+            _one_line(str(exc), 1)
+        except psycopg.Error as exc:
+            _one_line(f"database: {exc}", 1)
+
+
+def _one_line(message: str, code: int) -> NoReturn:
+    console.print(f"[red]error:[/red] {' '.join(message.split())}", highlight=False, soft_wrap=True)
+    raise SystemExit(code)
+
+
+app = _Cli(help="lienwatch: collateral GPS monitoring for car-loan lenders.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema and maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.command("ingest")(ingest_cli.ingest)
@@ -161,8 +188,7 @@ def scheduler() -> None:
 @app.command("home")
 def home(
     vin: str = typer.Argument(..., help="The vehicle's VIN."),
-    purpose: str = typer.Option(..., help="Why the location is read (written to the audit log)."),
-    actor: str = typer.Option(os.environ.get("USER", "operator"), help="Who reads it (written to the audit log)."),
+    purpose: str = typer.Option(..., help="Why the car's overnight locations are read (audited)."),
 ) -> None:
     """Recompute a car's home cluster now (most frequent overnight stay of the last 30 days).
 
@@ -170,11 +196,15 @@ def home(
     read (delinquent, assigned for recovery, tamper check), else city-level; the read is audited.
     """
     from alerts.relocation import HOME_WINDOW, home_of
+    from api.cli import operator
     from api.policy import NO_LOAN, location_access
     from geofence.home import night_of
-    from storage import audit, tracks
+    from storage import tracks
     from storage.stays import night_fixes
 
+    if len(purpose.strip()) < 3:
+        console.print("[red]error:[/red] --purpose: say why (at least 3 characters)")
+        raise typer.Exit(2)
     settings = Settings()
     with database_url(settings) as url, connect(url, autocommit=True) as conn:
         devices = [d.device_id for d in registry.all_devices(conn).values() if d.vin == vin]
@@ -188,12 +218,17 @@ def home(
         access = location_access(vehicle) if vehicle else NO_LOAN
         audit.record(
             conn,
-            actor=actor,
+            actor=operator(),
             action="home_read",
             subject_type="vehicle",
             subject_id=vin,
             purpose=purpose,
-            detail={"loan_id": vehicle.loan_id if vehicle else None, "precise": access.precise},
+            detail={
+                "loan_id": vehicle.loan_id if vehicle else None,
+                "precise": access.precise,
+                "stays": len(stays),
+                "home_found": found is not None,
+            },
         )
     if found is None:
         console.print(f"no home yet for {vin}: no overnight stay in the last 30 days")
@@ -229,7 +264,7 @@ def api(
     """Serve the HTTP API (OpenAPI at /docs)."""
     import uvicorn
 
-    from api.app import create_app
+    from api.app import create_app, options_from
     from lienwatch.services import mqtt_url
 
     settings = Settings()
@@ -237,7 +272,8 @@ def api(
         _schema_ready(settings, db)
         options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "access_log": access_log}
         if workers == 1:
-            uvicorn.run(create_app(database_url=db, mqtt_url=broker, freeze_heap=True), **options)
+            app = create_app(database_url=db, mqtt_url=broker, freeze_heap=True, **options_from(settings))
+            uvicorn.run(app, **options)
         else:
             # Worker processes build their own app from the environment (embedded services included).
             os.environ |= {"LIENWATCH_DATABASE_URL": db, "LIENWATCH_MQTT_URL": broker}
@@ -281,7 +317,8 @@ def db_migrate() -> None:
     """Apply pending migrations (idempotent: a second run applies nothing and says so)."""
     settings = Settings()
     try:
-        with database_url(settings) as url:
+        with database_url(settings) as service_url:
+            url = settings.owner_database_url or service_url  # schema changes are the owner's
             with connect(url, autocommit=True) as conn:
                 applied = migrate.migrate(conn, timescale=settings.timescale)
                 layout = migrate.current_layout(conn)
@@ -302,7 +339,7 @@ def db_status() -> None:
     """Show applied and pending migrations and the positions layout."""
     settings = Settings()
     try:
-        with database_url(settings) as url, connect(url, autocommit=True) as conn:
+        with database_url(settings) as url, connect(settings.owner_database_url or url, autocommit=True) as conn:
             state = migrate.status(conn)
     except StorageError as exc:
         raise _fail(exc) from exc
@@ -321,7 +358,7 @@ def db_maintain() -> None:
     settings = Settings()
     try:
         with database_url(settings) as url:
-            report = maintain_positions(settings, url)
+            report = maintain_positions(settings, settings.owner_database_url or url)
     except StorageError as exc:
         raise _fail(exc) from exc
     console.print(

@@ -5,14 +5,16 @@ import secrets
 import threading
 import time
 import urllib.request
+from datetime import timedelta
 from typing import Any
 
 import uvicorn
 from rich.console import Console
 from rich.table import Table
 
-from api.app import create_app
+from api.app import create_app, options_from
 from ingest.jt808 import runner as jt808
+from ingest.link import BrokerAddress
 from lienwatch import fleetrun
 from lienwatch.services import database_url, mqtt_url
 from lienwatch.settings import Settings
@@ -61,11 +63,14 @@ def demo(
         console.print(
             f"database: {'configured' if settings.database_url else 'embedded, in ' + str(settings.data_dir)}"
         )
-        console.print(f"broker:   {broker}{'' if settings.mqtt_url else ' (embedded)'}")
+        shown = BrokerAddress.parse(broker).shown()  # never the password
+        console.print(f"broker:   {shown}{'' if settings.mqtt_url else ' (embedded)'}")
         fleetrun.prepare(db, settings)
         with connect(db, autocommit=True) as conn:
-            token = users.create_user(conn, f"demo-admin-{secrets.token_hex(3)}", "admin")
-        server = _serve(create_app(database_url=db, mqtt_url=broker), host, port)
+            token = users.create_user(
+                conn, f"demo-admin-{secrets.token_hex(3)}", "admin", ttl=timedelta(days=settings.token_ttl_days)
+            )
+        server = _serve(create_app(database_url=db, mqtt_url=broker, **options_from(settings)), host, port)
         base = f"http://{host}:{port}"
         console.print(f"API:      {base}/docs")
         console.print(f"admin token: [bold]{token}[/bold]")

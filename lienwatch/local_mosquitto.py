@@ -8,6 +8,7 @@ persistence path and authentication replaced. Needs the `mosquitto` binary on th
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -24,9 +25,13 @@ def _free_port() -> int:
 
 
 class PrivateMosquitto:
-    def __init__(self, workdir: Path) -> None:
+    """With a password file (and ACL), anonymous clients are refused, as deployed."""
+
+    def __init__(self, workdir: Path, *, password_file: Path | None = None, acl_file: Path | None = None) -> None:
         self.workdir = workdir
         self.port = _free_port()
+        self.password_file = password_file
+        self.acl_file = acl_file
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -44,9 +49,13 @@ class PrivateMosquitto:
         kept += [
             f"persistence_location {data}/",
             f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
+            f"allow_anonymous {'false' if self.password_file else 'true'}",
             f"log_dest file {self.workdir / 'mosquitto.log'}",
         ]
+        if self.password_file:
+            kept.append(f"password_file {self.password_file}")
+        if self.acl_file:
+            kept.append(f"acl_file {self.acl_file}")
         if os.geteuid() == 0:
             # Run as root, Mosquitto would switch to its own user, which cannot write here.
             kept.append("user root")
@@ -68,6 +77,11 @@ class PrivateMosquitto:
                     raise RuntimeError(f"mosquitto exited: {err}") from exc
                 time.sleep(0.05)
         raise RuntimeError("mosquitto did not open its port")
+
+    def reload(self) -> None:
+        """Have the broker reread its password file and ACL (SIGHUP), as an operator would."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGHUP)
 
     def stop(self) -> None:
         if self.process is not None:

@@ -14,6 +14,9 @@ class Settings(BaseSettings):
 
     # Unset means: start the embedded PostgreSQL / MQTT broker under data_dir (demo mode).
     database_url: str | None = None
+    # The role that owns the schema, for `lienwatch db migrate / status / maintain`; the services
+    # connect with database_url as a member of lienwatch_service (migration 0009). Unset: the same.
+    owner_database_url: str | None = None
     mqtt_url: str | None = None
     data_dir: Path = Path("var")
 
@@ -34,6 +37,9 @@ class Settings(BaseSettings):
     max_payload_bytes: int = Field(65536, ge=256)
     future_tolerance_s: int = Field(600, ge=0)
     metrics_port: int = Field(9108, ge=0, le=65535)
+    # The broker's password file: `lienwatch devices register` writes each tracker's entry here
+    # (mosquitto_passwd's format) and prints its password once. Unset: no credentials issued.
+    mqtt_password_file: Path | None = None
 
     # Detectors and their absence-of-data sweeps. The sweeps' clock is wall time in production
     # and the event-time watermark (latest fix seen minus the allowed lateness) in simulation.
@@ -51,6 +57,21 @@ class Settings(BaseSettings):
     jt808_require_auth: bool = True
     jt808_removal_alarm_bit: int | None = Field(None, ge=0, le=31)
     jt808_idle_timeout_s: float = Field(600.0, gt=0)
+    # HTTP API. Bodies over the limit are refused with 413 before authentication; the bulk
+    # imports (loans, risk zones) have a limit of their own.
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)
+    max_bulk_body_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    # Webhooks go to public addresses only; this comma-separated list of host names, addresses
+    # and networks (e.g. `hooks.internal,10.1.0.0/16`) allows internal ones.
+    webhook_allow: str = ""
+    # Bearer tokens expire this many days after they are issued (`lienwatch users rotate` issues anew).
+    token_ttl_days: int = Field(90, ge=1, le=3650)
+    # Per server process: location reads (vehicle status, track, alert evidence) per principal,
+    # and failed authentications per client address, each per minute; beyond them 429.
+    location_reads_per_minute: int = Field(120, ge=1)
+    auth_failures_per_minute: int = Field(10, ge=1)
+    # The API's /metrics from other hosts than loopback (Authorization: Bearer <token>); unset: loopback only.
+    metrics_token: str | None = Field(None, min_length=16)
 
     # Local time for overnight stays, active hours and the like.
     timezone: str = "Asia/Shanghai"

@@ -44,6 +44,22 @@ def record(
     return int(row[0])
 
 
+def record_out_of_scope(
+    conn: Connection, *, actor: str, read: str, subject_type: str, subject_id: str, purpose: str | None
+) -> int:
+    """Append the attempt to read something that does not exist or is outside the caller's scope
+    (answered 404): probing other collectors' cars is what the audit log is for."""
+    return record(
+        conn,
+        actor=actor,
+        action="out_of_scope_read",
+        subject_type=subject_type,
+        subject_id=subject_id,
+        purpose=purpose,
+        detail={"read": read},
+    )
+
+
 def entries(
     conn: Connection,
     *,

@@ -6,12 +6,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import psycopg
+
 from storage.database import Connection
 from storage.errors import StorageError
 
 
 class LoanNotFound(StorageError, KeyError):
     """No loan has this id."""
+
+
+class HoldExists(StorageError):
+    """The loan already has an open hold of this kind."""
+
+    def __init__(self, loan_id: str, kind: str, hold_id: int) -> None:
+        super().__init__(f"loan {loan_id} already has an open {kind} hold ({hold_id})")
+        self.hold_id = hold_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +106,20 @@ def get_loan(conn: Connection, loan_id: str) -> LoanRow:
     return replace(LoanRow(*row), holds=tuple(open_holds(conn, loan_id)))
 
 
+def collector_of(conn: Connection, loan_id: str) -> str | None:
+    """The collector a loan is assigned to (None: unassigned); LoanNotFound when there is no such loan."""
+    row = conn.execute("SELECT assigned_collector FROM loans WHERE loan_id = %s", (loan_id,)).fetchone()
+    if row is None:
+        raise LoanNotFound(loan_id)
+    return None if row[0] is None else str(row[0])
+
+
+def loan_ids_of_collector(conn: Connection, collector: str) -> set[str]:
+    """The ids of the loans assigned to this collector."""
+    rows = conn.execute("SELECT loan_id FROM loans WHERE assigned_collector = %s", (collector,)).fetchall()
+    return {str(r[0]) for r in rows}
+
+
 def list_loans(
     conn: Connection,
     *,
@@ -149,13 +173,49 @@ def set_fields(conn: Connection, loan_id: str, **fields: Any) -> None:
         raise LoanNotFound(loan_id)
 
 
+# The legal hold in force on a loan now, worded "kind" or "kind until date" (the first placed).
+HOLD_IN_FORCE_SQL = """
+    SELECT h.kind || coalesce(' until ' || h.until::text, '')
+      FROM loan_holds h
+     WHERE h.loan_id = %s
+       AND h.released_at IS NULL
+       AND (h.until IS NULL OR h.until >= current_date)
+     ORDER BY h.hold_id
+     LIMIT 1
+"""
+
+
+def hold_in_force(conn: Connection, loan_id: str) -> str | None:
+    """The legal hold in force on the loan now, or None."""
+    row = conn.execute(HOLD_IN_FORCE_SQL, (loan_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
 def add_hold(conn: Connection, loan_id: str, kind: str, until: date | None, note: str | None) -> int:
-    """Place a legal hold on a loan; returns its id."""
+    """Place a legal hold on a loan; returns its id. HoldExists when one of this kind is open; an
+    open one whose date has passed (a broken promise to pay) is released to make room."""
     get_loan(conn, loan_id)
-    row = conn.execute(
-        "INSERT INTO loan_holds (loan_id, kind, until, note) VALUES (%s, %s, %s, %s) RETURNING hold_id",
-        (loan_id, kind, until, note),
-    ).fetchone()
+    with conn.transaction():
+        conn.execute(
+            """
+            UPDATE loan_holds SET released_at = now()
+             WHERE loan_id = %s AND kind = %s AND released_at IS NULL AND until < current_date
+            """,
+            (loan_id, kind),
+        )
+        existing = conn.execute(
+            "SELECT hold_id FROM loan_holds WHERE loan_id = %s AND kind = %s AND released_at IS NULL",
+            (loan_id, kind),
+        ).fetchone()
+        if existing is not None:
+            raise HoldExists(loan_id, kind, int(existing[0]))
+        try:
+            row = conn.execute(
+                "INSERT INTO loan_holds (loan_id, kind, until, note) VALUES (%s, %s, %s, %s) RETURNING hold_id",
+                (loan_id, kind, until, note),
+            ).fetchone()
+        except psycopg.errors.UniqueViolation as exc:  # placed by a concurrent request just now
+            raise HoldExists(loan_id, kind, 0) from exc
     assert row is not None
     return int(row[0])
 

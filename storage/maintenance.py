@@ -12,9 +12,7 @@ run as TimescaleDB background jobs whose intervals come from settings.
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-
-from psycopg import sql
+from datetime import date, datetime, timedelta
 
 from storage.database import Connection
 from storage.migrate import Layout, current_layout
@@ -47,16 +45,13 @@ def existing_days(conn: Connection) -> set[date]:
 
 
 def create_days(conn: Connection, days: Iterable[date]) -> list[date]:
-    """Create the missing partitions for these UTC days; returns the ones created."""
+    """Create the missing partitions for these UTC days; returns the ones created.
+
+    Through positions_create_day (migration 0009), which runs as the owner of positions: the
+    services' role owns no table."""
     created: list[date] = []
     for day in sorted(set(days)):
-        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        statement = sql.SQL("CREATE TABLE IF NOT EXISTS {} PARTITION OF positions FOR VALUES FROM ({}) TO ({})").format(
-            sql.Identifier(partition_name(day)),
-            sql.Literal(start),
-            sql.Literal(start + timedelta(days=1)),
-        )
-        conn.execute(statement)
+        conn.execute("SELECT positions_create_day(%s)", (day,))
         created.append(day)
     return created
 
@@ -81,7 +76,11 @@ def maintain(
     if layout is None:
         raise RuntimeError("positions do not exist yet: run `lienwatch db migrate` first")
     if layout == "timescale":
-        apply_timescale_policies(conn, retention_days=retention_days, compress_after_days=compress_after_days)
+        if _owns_positions(conn):
+            apply_timescale_policies(conn, retention_days=retention_days, compress_after_days=compress_after_days)
+        else:
+            # Policies are the owner's to change; `lienwatch db migrate` (as the owner) applies them.
+            log.info("positions policies left as they are: this role does not own positions")
         return MaintenanceReport(layout, [], [])
     have = existing_days(conn)
     wanted = {today + timedelta(days=n) for n in range(ahead_days + 1)}
@@ -90,11 +89,18 @@ def maintain(
     dropped: list[date] = []
     for day in sorted(have):
         if day < oldest_kept:
-            conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(partition_name(day))))
+            conn.execute("SELECT positions_drop_day(%s)", (day,))
             dropped.append(day)
     if created or dropped:
         log.info("positions partitions: created %d, dropped %d", len(created), len(dropped))
     return MaintenanceReport(layout, created, dropped)
+
+
+def _owns_positions(conn: Connection) -> bool:
+    row = conn.execute(
+        "SELECT pg_has_role(current_user, relowner, 'USAGE') FROM pg_class WHERE oid = 'positions'::regclass"
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def apply_timescale_policies(conn: Connection, *, retention_days: int, compress_after_days: int) -> None:

@@ -52,6 +52,13 @@ def upsert_vehicles(conn: Connection, vehicles: Iterable[Vehicle]) -> None:
         cur.executemany(_UPSERT_VEHICLE, [(v.vin, v.plate, v.make_model) for v in vehicles])
 
 
+def unknown_vins(conn: Connection, vins: Iterable[str]) -> set[str]:
+    """The VINs of these that name no vehicle."""
+    wanted = sorted(set(vins))
+    rows = conn.execute("SELECT vin FROM vehicles WHERE vin = ANY(%s)", (wanted,)).fetchall()
+    return set(wanted) - {str(r[0]) for r in rows}
+
+
 def register_devices(conn: Connection, devices: Iterable[Device]) -> None:
     """Insert or update devices; a device's vehicle must exist first."""
     rows = [

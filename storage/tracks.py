@@ -32,6 +32,7 @@ class VehicleLoan:
     borrower_name: str | None
     assigned_alert: bool  # a live alert on the loan is assigned to someone for recovery
     device_alert: bool  # a live tamper / offline / power_cut alert on the loan
+    legal_hold: str | None = None  # the legal hold in force on the loan: "bankruptcy", "dispute until …"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +62,19 @@ class TrackPoint:
 
 
 # What decides who may see a loan's locations: the loan, and its live alerts (assigned for
-# recovery; tamper, offline or power cut open).
+# recovery; tamper, offline or power cut open), and a legal hold in force on it.
 _ACCESS_COLUMNS = """
     v.vin, v.plate, v.make_model, l.loan_id, l.status, l.days_past_due,
     l.assigned_collector, l.borrower_name,
     coalesce(bool_or(a.status = 'assigned'), false),
-    coalesce(bool_or(a.kind IN ('tamper', 'offline', 'power_cut')), false)
+    coalesce(bool_or(a.kind IN ('tamper', 'offline', 'power_cut')), false),
+    (SELECT h.kind || coalesce(' until ' || h.until::text, '')  -- as loans_admin.hold_in_force
+       FROM loan_holds h
+      WHERE h.loan_id = l.loan_id
+        AND h.released_at IS NULL
+        AND (h.until IS NULL OR h.until >= current_date)
+      ORDER BY h.hold_id
+      LIMIT 1)
 """
 _ACCESS_ALERTS = "LEFT JOIN alerts a ON a.loan_id = l.loan_id AND a.status IN ('open', 'acknowledged', 'assigned')"
 _ACCESS_GROUP = """

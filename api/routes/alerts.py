@@ -9,12 +9,14 @@ from pydantic import BaseModel, Field
 
 from alerts.lifecycle import AlertEvent, IllegalTransition, transition
 from api import cursor, views
+from api.assignees import check_alert_assignee
 from api.auth import Family, Principal
-from api.deps import Conn, Credentials, require, session
-from api.errors import Conflict, Forbidden, NotFound
+from api.deps import Conn, Credentials, limit_location_reads, require, session
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.holds import is_adverse, refuse_if_held
 from api.policy import NO_LOAN, location_access
 from domain.vocabulary import AlertKind, AlertStatus, Bucket, Disposition
-from storage import alert_queries, audit, tracks, webhooks
+from storage import alert_queries, audit, loans_admin, tracks, webhooks
 from storage import alerts as alert_store
 from storage.alert_queries import AlertFilter, AlertRow
 from storage.database import Connection
@@ -25,6 +27,13 @@ Severity = Literal["info", "low", "medium", "high", "critical"]
 Held = Literal["exclude", "include", "only"]
 AlertIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 LIVE = [AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value, AlertStatus.ASSIGNED.value]
+
+
+# The fields each event takes besides a note: an assignee set inside an acknowledge would assign
+# the alert past the alerts.assign check.
+EVENT_FIELDS = {"acknowledge": frozenset(), "assign": frozenset({"assignee"})} | dict.fromkeys(
+    ("resolve", "dismiss"), frozenset({"disposition"})
+)
 
 
 class TransitionIn(BaseModel):
@@ -100,15 +109,27 @@ def get_alert(
     request: Request,
     credentials: Credentials,
     alert_id: AlertIdPath,
-    purpose: Annotated[str, Query(min_length=1, max_length=500)] = "alert review",
+    purpose: Annotated[str, Query(min_length=3, max_length=500, description="Why the evidence is read (audited)")],
 ) -> views.JSONBody:
     """The alert, its evidence (coordinates rounded unless precise access applies) and history."""
     with session(request, credentials, Family.ALERTS_READ) as s:
+        limit_location_reads(request, s.who)  # the evidence holds the fixes
         return _alert_body(s.conn, s.who, alert_id, purpose)
 
 
 def _alert_body(conn: Connection, who: Principal, alert_id: int, purpose: str) -> views.JSONBody:
-    row, evidence = _visible(conn, who, alert_id)
+    try:
+        row, evidence = _visible(conn, who, alert_id)
+    except NotFound:
+        audit.record_out_of_scope(
+            conn,
+            actor=who.name,
+            read="alert_evidence_read",
+            subject_type="alert",
+            subject_id=str(alert_id),
+            purpose=purpose,
+        )
+        raise
     loan = tracks.loans_access(conn, [row.loan_id]).get(row.loan_id) if row.loan_id else None
     access = location_access(loan) if loan else NO_LOAN
     precise = access.precise
@@ -125,7 +146,7 @@ def _alert_body(conn: Connection, who: Principal, alert_id: int, purpose: str) -
     body["evidence"] = access.shown(evidence)
     body["precise_location"] = precise
     body["history"] = access.shown(alert_queries.history(conn, alert_id))
-    return views.JSONBody(body)
+    return views.JSONBody(body, headers=views.NO_STORE)
 
 
 @router.post("/{alert_id}/transitions", summary="Acknowledge, assign, resolve or dismiss an alert")
@@ -137,11 +158,20 @@ def transition_alert(
 ) -> dict[str, Any]:
     """Apply one lifecycle event; 409 when the alert's state does not allow it."""
     event = AlertEvent(body.event)
+    for field in ("assignee", "disposition"):
+        if getattr(body, field) is not None and field not in EVENT_FIELDS[event.value]:
+            raise Unprocessable(f"{field}: the {event.value} event takes no {field}", field=field)
     if event == AlertEvent.ASSIGN and not who.may(Family.ALERTS_ASSIGN):
         family = Family.ALERTS_ASSIGN
         raise Forbidden(f"role {who.role.value!r} may not use {family.value}", family=family.value)
     with conn.transaction():
         row, _ = _visible(conn, who, alert_id, for_update=True)
+        if row.loan_id is not None and is_adverse(event.value, body.disposition):
+            refuse_if_held(
+                loans_admin.hold_in_force(conn, row.loan_id), f"{event.value} ({body.disposition or 'recovery'})"
+            )
+        if event == AlertEvent.ASSIGN and body.assignee is not None:
+            check_alert_assignee(conn, body.assignee, row.assigned_collector)
         try:
             change = transition(
                 AlertStatus(row.status),

@@ -12,8 +12,9 @@ from api import downlink
 from api.auth import Family, Principal
 from api.deps import Conn, require
 from api.errors import NotFound, Unavailable
+from api.holds import refuse_if_held
 from api.routes.devices import DeviceIdPath
-from storage import audit, device_admin
+from storage import audit, device_admin, tracks
 from storage.database import Connection
 from storage.device_admin import DeviceNotFound
 
@@ -61,9 +62,11 @@ async def send_command(
 ) -> dict[str, Any]:
     """Accepted once the broker has the message (PUBACK); 503 when the broker is unreachable."""
     try:
-        await run_in_threadpool(device_admin.get_device, conn, device_id)
+        device = await run_in_threadpool(device_admin.get_device, conn, device_id)
     except DeviceNotFound as exc:
         raise NotFound(f"device {device_id} is not registered") from exc
+    vehicle = await run_in_threadpool(tracks.vehicle_loan, conn, device.vin) if device.vin else None
+    refuse_if_held(vehicle.legal_hold if vehicle else None, f"the {body.command} command")
     payload = downlink.command_payload(body.command, ref=uuid.uuid4().hex, actor=who.name)
     try:
         topic = await downlink.publish(request.app.state.mqtt_url, device_id, payload)

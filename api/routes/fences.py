@@ -13,7 +13,7 @@ from domain.ids import FenceId
 from domain.vocabulary import FenceKind
 from geofence.errors import GeofenceError
 from geofence.fence import Fence
-from storage import fences, tracks
+from storage import fences, loans_admin, tracks
 from storage.database import Connection
 from storage.fences import FenceNotFound
 
@@ -64,17 +64,30 @@ def _features(conn: Connection, found: list[Fence]) -> list[dict[str, Any]]:
 def list_fences(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.FENCES_READ))], kind: FenceKind | None = None
 ) -> dict[str, Any]:
-    """All fences, or those of one kind."""
-    return {"type": "FeatureCollection", "features": _features(conn, fences.list_fences(conn, kind=kind))}
+    """All fences, or those of one kind; a collector sees only their own loans among the bound ones."""
+    features = _features(conn, fences.list_fences(conn, kind=kind))
+    return {"type": "FeatureCollection", "features": _scoped(conn, who, features)}
+
+
+def _scoped(conn: Connection, who: Principal, features: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Other collectors' loan ids would tell a collector whose cars are watched where.
+    collector = who.scope_collector
+    if collector is None:
+        return features
+    own = loans_admin.loan_ids_of_collector(conn, collector)
+    for feature in features:
+        properties = feature["properties"]
+        properties["loan_ids"] = [x for x in properties.get("loan_ids", []) if x in own]
+    return features
 
 
 @router.get("/{fence_id}", summary="One fence as a GeoJSON Feature")
 def get_fence(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.FENCES_READ))], fence_id: FenceIdPath
 ) -> dict[str, Any]:
-    """The fence."""
+    """The fence (a collector sees only their own loans among those it is bound to)."""
     try:
-        return _features(conn, [fences.get_fence(conn, FenceId(fence_id))])[0]
+        return _scoped(conn, who, _features(conn, [fences.get_fence(conn, FenceId(fence_id))]))[0]
     except FenceNotFound as exc:
         raise NotFound(f"fence {fence_id} does not exist") from exc
 

@@ -8,14 +8,15 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from api import cursor, views
+from api.assignees import check_collector
 from api.auth import Family, Principal
-from api.deps import Conn, require
-from api.errors import NotFound
+from api.deps import Conn, admitted, require
+from api.errors import Conflict, NotFound
 from api.policy import LocationAccess, location_access
 from domain.vocabulary import LegalHold, LoanStatus
-from storage import loans_admin, tracks
+from storage import audit, loans_admin, tracks
 from storage.database import Connection
-from storage.loans_admin import LoanNotFound
+from storage.loans_admin import HoldExists, LoanNotFound
 
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
 
@@ -49,11 +50,22 @@ class AssignmentIn(BaseModel):
     collector: str | None = Field(None, min_length=1, max_length=200, description="None unassigns")
 
 
-def save(conn: Connection, loan_id: str, loan: LoanIn) -> bool:
-    """Upsert one loan; True when it was new."""
-    return loans_admin.upsert_loan(
-        conn, {"loan_id": loan_id, **loan.model_dump(mode="python")} | {"status": loan.status.value}
-    )
+def save(conn: Connection, who: Principal, loan_id: str, loan: LoanIn) -> bool:
+    """Upsert one loan; True when it was new. Changing its collector takes loans.assign, as the
+    assignment endpoint does (the loan system pushes loans but does not assign them), and names an
+    enabled collector; a push that leaves the field out keeps the assignment."""
+    values = {"loan_id": loan_id, **loan.model_dump(mode="python")} | {"status": loan.status.value}
+    try:
+        current = loans_admin.collector_of(conn, loan_id)
+    except LoanNotFound:
+        current = None
+    if "assigned_collector" not in loan.model_fields_set:
+        values["assigned_collector"] = current
+    elif loan.assigned_collector != current:
+        admitted(who, Family.LOANS_ASSIGN)
+        if loan.assigned_collector is not None:
+            check_collector(conn, loan.assigned_collector)
+    return loans_admin.upsert_loan(conn, values)
 
 
 def _access(conn: Connection, loan_ids: list[str]) -> dict[str, LocationAccess]:
@@ -62,12 +74,15 @@ def _access(conn: Connection, loan_ids: list[str]) -> dict[str, LocationAccess]:
 
 
 def visible_loan(conn: Connection, who: Principal, loan_id: str) -> dict[str, Any]:
-    """The loan as this caller may see it; 404 outside the caller's scope."""
+    """The loan as this caller may see it; 404 (audited) outside the caller's scope."""
     try:
         row = loans_admin.get_loan(conn, loan_id)
-    except LoanNotFound as exc:
-        raise NotFound(f"loan {loan_id} does not exist or is not in your scope") from exc
-    if not who.sees_loan(row.assigned_collector):
+    except LoanNotFound:
+        row = None
+    if row is None or not who.sees_loan(row.assigned_collector):
+        audit.record_out_of_scope(
+            conn, actor=who.name, read="loan_read", subject_type="loan", subject_id=loan_id, purpose=None
+        )
         raise NotFound(f"loan {loan_id} does not exist or is not in your scope")
     return views.loan(row, who, _access(conn, [row.loan_id]))
 
@@ -114,7 +129,7 @@ def put_loan(
 ) -> dict[str, Any]:
     """Upsert; legal holds are left as they are. 201 when created."""
     with conn.transaction():
-        created = save(conn, loan_id, body)
+        created = save(conn, who, loan_id, body)
     response.status_code = 201 if created else 200
     return visible_loan(conn, who, loan_id)
 
@@ -138,11 +153,14 @@ def add_hold(
     loan_id: LoanIdPath,
     body: HoldIn,
 ) -> dict[str, Any]:
-    """Alerts on a held loan stay on record but leave the actionable queue."""
+    """Alerts on a held loan stay on record but leave the actionable queue; its location and the
+    recovery actions are withheld while the hold is in force. One open hold per kind (409)."""
     try:
         hold_id = loans_admin.add_hold(conn, loan_id, body.kind.value, body.until, body.note)
     except LoanNotFound as exc:
         raise NotFound(f"loan {loan_id} does not exist") from exc
+    except HoldExists as exc:
+        raise Conflict(str(exc), hold_id=exc.hold_id) from exc
     return {"hold_id": hold_id} | visible_loan(conn, who, loan_id)
 
 
@@ -166,7 +184,9 @@ def assign(
     loan_id: LoanIdPath,
     body: AssignmentIn,
 ) -> dict[str, Any]:
-    """Set (or clear) the collector the loan is assigned to."""
+    """Set (or clear) the collector the loan is assigned to: an enabled collector (422 otherwise)."""
+    if body.collector is not None:
+        check_collector(conn, body.collector)
     try:
         loans_admin.set_fields(conn, loan_id, assigned_collector=body.collector)
     except LoanNotFound as exc:

@@ -27,11 +27,11 @@ class BulkIn(BaseModel):
     loans: list[BulkLoan] = Field(max_length=MAX_ROWS)
 
 
-def _store(conn: Conn, loans: list[BulkLoan]) -> dict[str, int]:
+def _store(conn: Conn, who: Principal, loans: list[BulkLoan]) -> dict[str, int]:
     created = 0
     with conn.transaction():
         for loan in loans:
-            created += save(conn, loan.loan_id, loan)
+            created += save(conn, who, loan.loan_id, loan)
     return {"received": len(loans), "created": created, "updated": len(loans) - created}
 
 
@@ -40,7 +40,7 @@ def bulk_json(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.LOANS_WRITE))], body: BulkIn
 ) -> dict[str, int]:
     """Every loan is stored, or none when one is refused."""
-    return _store(conn, body.loans)
+    return _store(conn, who, body.loans)
 
 
 _CSV_BODY: dict[str, Any] = {
@@ -96,4 +96,4 @@ async def bulk_csv(
         loans = parse_csv(text)
     except csv.Error as exc:
         raise Unprocessable(f"body: not readable as CSV: {exc}", field="body") from exc
-    return await run_in_threadpool(_store, conn, loans)
+    return await run_in_threadpool(_store, conn, who, loans)

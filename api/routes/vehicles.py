@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from api import views
 from api.auth import Family, Principal
-from api.deps import Credentials, session
+from api.deps import Credentials, limit_location_reads, session
 from api.errors import LocationRestricted, NotFound, Unprocessable
 from api.policy import location_access, mask
 from storage import audit, tracks
@@ -35,9 +35,12 @@ Vin = Annotated[str, Path(min_length=1, max_length=64)]
 Purpose = Annotated[str, Query(min_length=3, max_length=500, description="Why the location is read (audited)")]
 
 
-def _vehicle(conn: Connection, who: Principal, vin: str) -> VehicleLoan:
+def _vehicle(conn: Connection, who: Principal, vin: str, *, read: str, purpose: str) -> VehicleLoan:
     vehicle = tracks.vehicle_loan(conn, vin)
     if vehicle is None or not who.sees_loan(vehicle.assigned_collector):
+        audit.record_out_of_scope(
+            conn, actor=who.name, read=read, subject_type="vehicle", subject_id=vin, purpose=purpose
+        )
         raise NotFound(f"vehicle {vin} does not exist or is not in your scope")
     return vehicle
 
@@ -46,11 +49,12 @@ def _vehicle(conn: Connection, who: Principal, vin: str) -> VehicleLoan:
 def vehicle_status(request: Request, credentials: Credentials, vin: Vin, purpose: Purpose) -> views.JSONBody:
     """Precise last fixes when the privacy rules allow, else city-level; audited either way."""
     with session(request, credentials, Family.VEHICLES) as s:
-        return views.JSONBody(_status(s.conn, s.who, vin, purpose))
+        limit_location_reads(request, s.who)
+        return views.JSONBody(_status(s.conn, s.who, vin, purpose), headers=views.NO_STORE)
 
 
 def _status(conn: Connection, who: Principal, vin: str, purpose: str) -> dict[str, Any]:
-    vehicle = _vehicle(conn, who, vin)
+    vehicle = _vehicle(conn, who, vin, read="location_read", purpose=purpose)
     access = location_access(vehicle)
     now = datetime.now(UTC)
     devices = []
@@ -110,15 +114,16 @@ def vehicle_track(
     if end - start > MAX_SPAN:
         raise Unprocessable(f"end: a track spans at most {MAX_SPAN.days} days", field="end")
     with session(request, credentials, Family.VEHICLES) as s:
+        limit_location_reads(request, s.who)
         return _track(s.conn, s.who, vin, start, end, purpose, format)
 
 
 def _track(
     conn: Connection, who: Principal, vin: str, start: datetime, end: datetime, purpose: str, format: str
 ) -> Response:
-    vehicle = _vehicle(conn, who, vin)
-    access = location_access(vehicle)
     action = "track_export" if format == "csv" else "track_read"
+    vehicle = _vehicle(conn, who, vin, read=action, purpose=purpose)
+    access = location_access(vehicle)
     detail = {"loan_id": vehicle.loan_id, "start": start.isoformat(), "end": end.isoformat()}
     if not access.precise:
         audit.record(
@@ -154,8 +159,9 @@ def _track(
         detail=detail | {"points": len(points), "bin_s": step},
     )
     if format == "csv":
-        return Response(_csv(points), media_type="text/csv")
-    return views.JSONBody({"vin": vin, "start": start, "end": end, "bin_s": step, "points": points})
+        return Response(_csv(points), media_type="text/csv", headers=views.NO_STORE)
+    body = {"vin": vin, "start": start, "end": end, "bin_s": step, "points": points}
+    return views.JSONBody(body, headers=views.NO_STORE)
 
 
 def _csv(points: list[TrackPoint]) -> str:

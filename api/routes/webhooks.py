@@ -4,12 +4,13 @@ import secrets
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 from api.auth import Family, Principal
 from api.deps import Conn, require
-from api.errors import NotFound
+from api.errors import NotFound, Unprocessable
+from api.targets import TargetRefused, check
 from domain.vocabulary import AlertKind
 from storage import webhooks
 
@@ -25,9 +26,16 @@ class SubscriptionIn(BaseModel):
 
 @router.post("", status_code=201, summary="Subscribe a URL to alert events")
 def subscribe(
-    conn: Conn, who: Annotated[Principal, Depends(require(Family.WEBHOOKS))], body: SubscriptionIn
+    request: Request,
+    conn: Conn,
+    who: Annotated[Principal, Depends(require(Family.WEBHOOKS))],
+    body: SubscriptionIn,
 ) -> dict[str, Any]:
-    """The signing secret is returned here once."""
+    """The signing secret is returned here once; internal addresses are refused (422)."""
+    try:
+        check(str(body.url), request.app.state.webhook_allow)
+    except TargetRefused as exc:
+        raise Unprocessable(str(exc), field="url") from exc
     secret = body.secret or secrets.token_urlsafe(32)
     subscription_id = webhooks.subscribe(
         conn,

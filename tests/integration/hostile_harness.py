@@ -11,14 +11,13 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from ingest.passwords import new_password
 from lienwatch.local_mosquitto import CONF, PrivateMosquitto
 
-DEPLOY = CONF.parent  # deploy/mosquitto: acl and passwd as docker-compose mounts them
-SERVICE_PASSWORDS = {  # the development passwords deploy/mosquitto/passwd was made from
-    "lienwatch-ingest": "dev-lienwatch-ingest",
-    "lienwatch-api": "dev-lienwatch-api",
-    "lienwatch-simulator": "dev-lienwatch-simulator",
-}
+DEPLOY = CONF.parent  # deploy/mosquitto: the acl as docker-compose mounts it
+# The service users' passwords, made for this test run as deploy/mosquitto/provision.sh makes
+# them from .env: none is in the repository.
+SERVICE_PASSWORDS = {user: new_password() for user in ("lienwatch-ingest", "lienwatch-api", "lienwatch-simulator")}
 
 
 class AclMosquitto(PrivateMosquitto):
@@ -31,10 +30,9 @@ class AclMosquitto(PrivateMosquitto):
     def config(self) -> str:
         kept = [line for line in super().config().splitlines() if line.split()[0] not in ("allow_anonymous", "user")]
         passwd = self.workdir / "passwd"
-        shutil.copyfile(DEPLOY / "passwd", passwd)
-        passwd.chmod(0o600)
+        passwd.touch(mode=0o600)
         binary = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
-        for user, password in self.trackers.items():
+        for user, password in (SERVICE_PASSWORDS | self.trackers).items():
             subprocess.run([binary, "-b", str(passwd), user, password], check=True, capture_output=True)
         kept += ["allow_anonymous false", f"password_file {passwd}", f"acl_file {DEPLOY / 'acl'}"]
         # Started as root, Mosquitto drops to the `mosquitto` user before reading the password

@@ -95,7 +95,9 @@ def test_evidence_is_rounded_for_a_current_loan_and_precise_for_a_delinquent_one
     client: TestClient, desk: dict[str, Any], db: str
 ) -> None:
     token, ids = desk["token"], desk["ids"]
-    current = client.get(f"/api/v1/alerts/{ids['idle_m0']}", headers=auth(token)).json()
+    current = client.get(
+        f"/api/v1/alerts/{ids['idle_m0']}", params={"purpose": "alert review"}, headers=auth(token)
+    ).json()
     assert current["precise_location"] is False
     assert current["evidence"]["fixes"] == [{"lat": 31.2, "lon": 121.5}]
     assert [h["event"] for h in current["history"]] == ["open"]
@@ -131,7 +133,9 @@ def test_transitions_write_history_and_queue_webhook_events(client: TestClient, 
     assert (done["status"], done["disposition"], done["close_reason"]) == ("resolved", "confirmed", "car recovered")
     again = client.post(path, json={"event": "acknowledge"}, headers=auth(token))
     assert again.status_code == 409 and again.json()["state"] == "resolved"
-    history = client.get(f"/api/v1/alerts/{alert_id}", headers=auth(token)).json()["history"]
+    history = client.get(f"/api/v1/alerts/{alert_id}", params={"purpose": "review"}, headers=auth(token)).json()[
+        "history"
+    ]
     assert [(h["event"], h["to_status"]) for h in history] == [
         ("open", "open"),
         ("acknowledge", "acknowledged"),

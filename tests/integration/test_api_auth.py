@@ -50,7 +50,7 @@ REQUESTS: dict[Family, Callable[[dict[str, Any]], Request]] = {
     Family.ALERTS_ASSIGN: lambda w: (
         "POST",
         f"/api/v1/alerts/{w['alert_id']}/transitions",
-        {"json": {"event": "assign", "assignee": "ana"}},
+        {"json": {"event": "assign", "assignee": w["users"][Role.COLLECTOR][0]}},
     ),
     Family.VEHICLES: lambda w: ("GET", f"/api/v1/vehicles/{w['vin']}", {"params": {"purpose": "matrix"}}),
     Family.LOANS_READ: lambda w: ("GET", f"/api/v1/loans/{w['loan_id']}", {}),
@@ -111,7 +111,7 @@ def test_no_token_and_a_wrong_token_are_401_problems(world: dict[str, Any]) -> N
         assert response.headers["content-type"] == "application/problem+json"
         assert response.headers["www-authenticate"] == "Bearer"
         assert response.json()["status"] == 401
-    assert "unknown or revoked" in wrong.json()["detail"]
+    assert "unknown, expired or revoked" in wrong.json()["detail"]
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,10 @@ def test_collector_cannot_read_another_collectors_loan_vehicle_or_alert(world: d
         client.get(f"/api/v1/vehicles/{world['vin']}", params={"purpose": "x-check"}, headers=headers).status_code
         == 404
     )
-    assert client.get(f"/api/v1/alerts/{world['alert_id']}", headers=headers).status_code == 404
+    assert (
+        client.get(f"/api/v1/alerts/{world['alert_id']}", params={"purpose": "x-check"}, headers=headers).status_code
+        == 404
+    )
     assert client.get("/api/v1/alerts", headers=headers).json()["items"] == []
     assert client.get("/api/v1/loans", headers=headers).json()["items"] == []
     own = client.get(f"/api/v1/loans/{world['loan_id']}", headers=auth(world["users"][Role.COLLECTOR][1]))
@@ -160,11 +163,67 @@ def test_unknown_route_and_method_are_problems(world: dict[str, Any]) -> None:
     assert wrong_method.json()["title"] == "Method not allowed"
 
 
-def test_health_readiness_and_metrics_need_no_token(world: dict[str, Any]) -> None:
+def test_health_and_readiness_need_no_token(world: dict[str, Any]) -> None:
     client: TestClient = world["client"]
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"] == {"database": True, "broker": True}
-    client.get("/api/v1/alerts")  # a 401, counted like any other response
-    metrics = client.get("/metrics").text
-    assert 'lienwatch_api_requests_total{method="GET",status="401"}' in metrics
+
+
+def test_metrics_are_served_on_loopback_or_with_the_metrics_token(db: str, mqtt_url: str) -> None:
+    token = "m" * 24
+    app = create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None, metrics_token=token)
+    with TestClient(app, client=("127.0.0.1", 50000)) as local:
+        local.get("/api/v1/alerts")  # a 401, counted like any other response
+        metrics = local.get("/metrics")
+        assert metrics.status_code == 200
+        assert 'lienwatch_api_requests_total{method="GET",status="401"}' in metrics.text
+    with TestClient(app, client=("203.0.113.9", 50000)) as remote:
+        assert remote.get("/metrics").status_code == 403
+        assert remote.get("/metrics", headers=auth("wrong-" + token)).status_code == 403
+        assert remote.get("/metrics", headers=auth(token)).status_code == 200
+    untokened = create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)
+    with TestClient(untokened, client=("203.0.113.9", 50000)) as remote:
+        assert remote.get("/metrics", headers=auth("")).status_code == 403
+
+
+def test_an_oversized_body_without_a_token_is_413_before_authentication(world: dict[str, Any]) -> None:
+    client: TestClient = world["client"]
+    big = b"{" + b" " * (5 * 1024 * 1024) + b"}"  # over the default 4 MiB
+    response = client.post("/api/v1/fences", content=big, headers={"Content-Type": "application/json"})
+    assert response.status_code == 413, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    # A bulk import has a larger limit of its own: the same body reaches authentication there.
+    bulk = client.post("/api/v1/loans/bulk", content=big, headers={"Content-Type": "application/json"})
+    assert bulk.status_code == 401
+
+
+def test_location_reads_and_failed_authentication_are_rate_limited(db: str, mqtt_url: str) -> None:
+    ana, token = add_user(db, "collector")
+    _, other = add_user(db, "collector")
+    _, vin = add_loan(db, dpd=10, collector=ana)
+    app = create_app(
+        database_url=db,
+        mqtt_url=mqtt_url,
+        webhook_interval_s=None,
+        location_reads_per_minute=3,
+        auth_failures_per_minute=3,
+    )
+    with TestClient(app) as client:
+        read = [
+            client.get(f"/api/v1/vehicles/{vin}", params={"purpose": "chase"}, headers=auth(token)) for _ in range(4)
+        ]
+        assert [r.status_code for r in read] == [200, 200, 200, 429]
+        assert read[3].headers["content-type"] == "application/problem+json"
+        assert 1 <= int(read[3].headers["retry-after"]) <= 20
+        # Per principal: another collector's reads are not held back (a 404: not their loan).
+        assert (
+            client.get(f"/api/v1/vehicles/{vin}", params={"purpose": "x-check"}, headers=auth(other)).status_code == 404
+        )
+        # The queue is not a location read.
+        assert client.get("/api/v1/alerts", headers=auth(token)).status_code == 200
+
+        failed = [client.get("/api/v1/alerts", headers=auth(f"guess-{n}")).status_code for n in range(4)]
+        assert failed == [401, 401, 401, 429]
+        blocked = client.get("/api/v1/alerts", headers=auth(token))  # the address is blocked, whatever the token
+        assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1

@@ -42,7 +42,7 @@ def add_user(db: str, role: str, name: str | None = None) -> tuple[str, str]:
     """A new user of this role; (name, bearer token)."""
     name = name or unique(role)
     with psycopg.connect(db, autocommit=True) as conn:
-        return name, users.create_user(conn, name, role)
+        return name, users.create_user(conn, name, role, ttl=timedelta(days=1))
 
 
 def auth(token: str) -> dict[str, str]:

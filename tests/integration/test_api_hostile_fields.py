@@ -64,10 +64,10 @@ def test_every_loan_field_refuses_or_stores_exactly(client: TestClient, db: str)
         "days_past_due": 10,
         "outstanding_balance": "1000.00",
         "bound_region": "CN-SH",
-        "assigned_collector": "ana",
     }
     assert client.put(f"/api/v1/loans/{loan_id}", json=base, headers=headers).status_code == 201
-    for field in [*base, "currency", "home_lat", "home_lon", "status", "make_model"]:
+    # assigned_collector: the loan system may not change it (403), whatever the value.
+    for field in [*base, "currency", "home_lat", "home_lon", "status", "make_model", "assigned_collector"]:
         for value in HOSTILE:
             before = _snapshot(db)
             response = client.put(f"/api/v1/loans/{loan_id}", json=base | {field: value}, headers=headers)

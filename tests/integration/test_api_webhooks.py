@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from api import signing
 from api.app import create_app
 from api.delivery import Backoff
+from api.targets import AllowList
 from storage import webhooks
 from tests.integration.test_api_harness import add_alert, add_loan, add_user, auth, own_database
 
@@ -29,6 +30,8 @@ def db(pg_available: None) -> Iterator[str]:
 
 
 FAST = Backoff(base_s=0.1, cap_s=0.4, max_attempts=100)
+# The local receiver is an internal address: an operator's allow-list has to name it.
+LOCAL = AllowList.parse("127.0.0.1")
 
 
 class Receiver:
@@ -95,7 +98,11 @@ def test_receiver_down_then_up_across_a_restart_gets_every_delivery_signed(
     url = f"http://127.0.0.1:{free_port}/hook"
 
     def app() -> TestClient:
-        return TestClient(create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=0.05, webhook_backoff=FAST))
+        return TestClient(
+            create_app(
+                database_url=db, mqtt_url=mqtt_url, webhook_interval_s=0.05, webhook_backoff=FAST, webhook_allow=LOCAL
+            )
+        )
 
     with app() as client:
         made = client.post("/api/v1/webhooks", json={"url": url, "kinds": ["jamming"]}, headers=auth(token))
@@ -159,3 +166,61 @@ def test_subscription_filters_by_kind_and_severity(db: str) -> None:
         assert sub not in [d["subscription_id"] for d in webhooks.deliveries(conn, alert_id=low)]
         assert sub in [d["subscription_id"] for d in webhooks.deliveries(conn, alert_id=medium)]
         webhooks.unsubscribe(conn, sub)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/hook",
+        "http://localhost/hook",
+        "http://[::1]/hook",
+        "http://10.0.0.5/hook",
+        "http://192.168.1.1/hook",
+        "http://172.16.0.1/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fe80::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://0.0.0.0/hook",
+    ],
+)
+def test_internal_webhook_targets_are_refused_unless_allowed(db: str, mqtt_url: str, url: str) -> None:
+    _, token = add_user(db, "integration")
+    with TestClient(create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
+        refused = client.post("/api/v1/webhooks", json={"url": url}, headers=auth(token))
+        public = client.post("/api/v1/webhooks", json={"url": "http://93.184.216.34/hook"}, headers=auth(token))
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["field"] == "url" and "internal address" in refused.json()["detail"]
+    assert public.status_code == 201
+    allow = AllowList.parse(
+        "localhost,127.0.0.0/8,::1,10.0.0.0/8,192.168.1.1,172.16.0.0/12,169.254.169.254,fe80::/10,0.0.0.0"
+    )
+    with TestClient(create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None, webhook_allow=allow)) as c:
+        assert c.post("/api/v1/webhooks", json={"url": url}, headers=auth(token)).status_code == 201
+
+
+def test_delivery_checks_the_target_again_and_never_posts_to_an_internal_address(
+    db: str, mqtt_url: str, free_port: int
+) -> None:
+    """A subscription whose host turned internal after it was accepted (DNS rebinding) is not posted to."""
+    with psycopg.connect(db, autocommit=True) as conn:
+        subscription = webhooks.subscribe(
+            conn,
+            url=f"http://127.0.0.1:{free_port}/hook",
+            secret="s" * 20,
+            kinds=["tow"],
+            min_severity="info",
+            actor="t",
+        )
+        loan_id, vin = add_loan(db, dpd=5)
+        alert_id = add_alert(db, loan_id, vin, kind="tow")
+        with conn.transaction():
+            webhooks.enqueue_alert_event(conn, alert_id, "alert.opened")
+        delivery = next(d for d in webhooks.deliveries(conn, alert_id=alert_id) if d["subscription_id"] == subscription)
+    app = create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=0.05, webhook_backoff=FAST)
+    with Receiver(free_port) as receiver, TestClient(app):
+        _wait(lambda: len(_attempts(db, [delivery["delivery_id"]])[delivery["delivery_id"]]) >= 2)
+    assert receiver.received == []
+    status, error = _attempts(db, [delivery["delivery_id"]])[delivery["delivery_id"]][0]
+    assert status is None and error is not None and "TargetRefused" in error and "internal address" in error
+    with psycopg.connect(db, autocommit=True) as conn:
+        webhooks.unsubscribe(conn, subscription)

@@ -133,3 +133,9 @@ def test_the_table_is_checked_before_the_payload() -> None:
     with pytest.raises(IllegalTransition) as caught:
         transition(RESOLVED, E.RESOLVE, actor="officer-1")
     assert "disposition" not in str(caught.value)
+
+
+def test_only_an_assignment_changes_the_assignee() -> None:
+    change = transition(AlertStatus.OPEN, AlertEvent.ACKNOWLEDGE, actor="ana", assignee="ana")
+    assert change.assignee is None
+    assert transition(AlertStatus.OPEN, AlertEvent.ASSIGN, actor="boss", assignee="ana").assignee == "ana"

@@ -1,5 +1,6 @@
 """The API's pure parts: privacy policy, masking, cursors, signatures, backoff, role grants."""
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -148,3 +149,17 @@ def test_every_family_is_granted_and_commands_audit_and_quarantine_stay_narrow()
     assert collector.sees_loan("ana") and not collector.sees_loan("bo") and not collector.sees_loan(None)
     assert Principal("root", Role.ADMIN).sees_loan("bo")
     assert not Principal("loan-system", Role.INTEGRATION).sees_identity
+
+
+def test_a_legal_hold_withholds_the_precise_location_whatever_else_applies() -> None:
+    access = location_access(
+        _vehicle(days_past_due=90, assigned_alert=True, device_alert=True, legal_hold="bankruptcy")
+    )
+    assert not access.precise
+    assert access.reason == "a legal hold is in force on the loan (bankruptcy)"
+
+
+@pytest.mark.parametrize("raw", ["[NaN, 1]", "[Infinity, 1]", "[-Infinity, 1]", "[1e400, 1]"])
+def test_a_cursor_with_nan_or_infinity_is_refused(raw: str) -> None:
+    with pytest.raises(Unprocessable):
+        cursor.decode(base64.urlsafe_b64encode(raw.encode()).decode(), (float, int))

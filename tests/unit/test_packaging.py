@@ -1,5 +1,7 @@
 """The command line and docker-compose.yml stay true to each other."""
 
+import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +63,27 @@ def test_broker_acl_confines_each_tracker_to_its_own_topics() -> None:
     # Ack-after-commit needs an in-flight window larger than a 5,000-message batch.
     assert int(settings["max_inflight_messages"]) >= 10_000
     assert int(settings["max_queued_messages"]) >= 1_000_000
+
+
+LIENWATCH_SERVICES = ("migrate", "ingest", "scheduler", "api", "simulator")
+
+
+def test_compose_holds_no_secret_and_every_process_is_configured_alike() -> None:
+    text = (ROOT / "docker-compose.yml").read_text()
+    services = yaml.safe_load(text)["services"]
+    # A password in a URL or an environment entry is always a ${VAR} from .env, never a literal.
+    for match in re.finditer(r"://[^:/@\s]+:([^@\s]+)@", text):
+        assert match.group(1).startswith("${"), match.group(0)
+    assert services["timescaledb"]["environment"]["POSTGRES_PASSWORD"].startswith("${")
+    for name in LIENWATCH_SERVICES:
+        env = services[name]["environment"]
+        assert env["LIENWATCH_TIMESCALE"] == "on", name
+        assert env["LIENWATCH_DATABASE_URL"].startswith("postgresql://lienwatch_app:"), name
+        if name != "migrate":
+            assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
+    assert "LIENWATCH_OWNER_DATABASE_URL" in services["migrate"]["environment"]
+    assert services["mosquitto"]["depends_on"]["broker-credentials"]["condition"] == "service_completed_successfully"
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert "deploy/mosquitto/passwd" not in tracked and ".env" not in tracked
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    assert {".env", ".venv", ".git", "var"} <= set(ignored)
