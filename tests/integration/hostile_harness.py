@@ -11,7 +11,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from lienwatch.local_mosquitto import CONF, PrivateMosquitto
+from benchmarks.local_mosquitto import CONF, PrivateMosquitto
 
 DEPLOY = CONF.parent  # deploy/mosquitto: acl and passwd as docker-compose mounts them
 SERVICE_PASSWORDS = {  # the development passwords deploy/mosquitto/passwd was made from

@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from lienwatch.local_mosquitto import PrivateMosquitto
+from benchmarks.local_mosquitto import PrivateMosquitto
 from storage import migrate
 from tests.integration.fault_stream import ALARMED, DEVICES, ResilientPublisher, stream
 from tests.integration.ingest_harness import RunningIngest, count, publish, register, wait_for

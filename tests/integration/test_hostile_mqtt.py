@@ -24,10 +24,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paho.mqtt.enums import MQTTProtocolVersion
 
+from benchmarks.local_mosquitto import PrivateMosquitto
 from domain.position import Position
 from domain.vocabulary import RejectReason
 from ingest.decode import Limits, decode
-from lienwatch.local_mosquitto import PrivateMosquitto
 from storage.migrate import current_layout
 from storage.positions import PositionWriter
 from tests.integration.hostile_harness import SERVICE_PASSWORDS, AclMosquitto, Publisher, Recorder
