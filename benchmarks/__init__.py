@@ -1,1 +1,1 @@
-"""Benchmarks run from a checkout (`python -m benchmarks.<name>`), outside the product packages."""
+"""Benchmarks of ingest, detectors, geofence and API (`python -m benchmarks`); not part of the wheel."""

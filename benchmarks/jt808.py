@@ -31,11 +31,11 @@ from typing import Any
 import psutil
 import psycopg
 
+from benchmarks.ingest import workload
+from benchmarks.ingest.run import IngestSubprocess, _register, _wait_count, private_broker, scratch_database
 from domain.assets import Device, Vehicle
 from domain.ids import DeviceId, Vin
 from domain.vocabulary import DeviceKind
-from ingest.bench import workload
-from ingest.bench.run import IngestSubprocess, _register, _wait_count, private_broker, scratch_database
 from ingest.decode import Limits, decode
 from ingest.jt808.fields import terminal_digits
 from ingest.jt808.framing import Deframer, unwrap, wrap

@@ -1,11 +1,9 @@
 """The `lienwatch` command: one typer app, a sub-app per room."""
 
 import contextlib
-import json
 import logging
 import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, NoReturn
 
 import psycopg
@@ -16,7 +14,6 @@ from rich.table import Table
 
 from api import cli as api_cli
 from ingest import cli as ingest_cli
-from ingest.bench import cli as ingest_bench
 from ingest.link import LinkError
 from lienwatch.scheduler import maintain_positions
 from lienwatch.services import database_url
@@ -57,9 +54,6 @@ app.command("ingest")(ingest_cli.ingest)
 app.add_typer(ingest_cli.devices_app, name="devices")
 app.add_typer(ingest_cli.quarantine_app, name="quarantine")
 app.add_typer(ingest_cli.gateway_app, name="gateway")
-bench_app = typer.Typer(help="Benchmarks that print figures (and --json).", no_args_is_help=True)
-app.add_typer(bench_app, name="bench")
-bench_app.command("ingest")(ingest_bench.ingest)
 app.registered_commands += simulator_cli.app.registered_commands  # simulate, evaluate
 app.add_typer(api_cli.users_app, name="users")
 
@@ -78,99 +72,6 @@ def demo_command(
     from lienwatch.demo import demo
 
     demo(vehicles=vehicles, days=days, seed=seed, host=host, port=port, exit_after=exit_after, jt808_port=jt808_port)
-
-
-def _report(title: str, result: dict[str, Any], json_path: Path | None) -> None:
-    """A benchmark's figures as a table, and as JSON when asked."""
-    table = Table("measure", "value", title=title)
-    for key, value in result.items():
-        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
-    console.print(table)
-    if json_path:
-        json_path.write_text(json.dumps(result, indent=2) + "\n")
-        console.print(f"wrote {json_path}")
-
-
-@bench_app.command("e2e")
-def bench_e2e(
-    vehicles: int = typer.Option(500, help="Simulated vehicles (every scenario included)."),
-    days: int = typer.Option(1, help="Simulated days."),
-    rate: float = typer.Option(5000.0, help="Background load during the latency phase, msgs/s."),
-    json_path: Path = typer.Option(None, "--json", help="Also write the figures here as JSON."),
-) -> None:
-    """Drain with every detector on vs off, and publish-to-alert latency under a steady load."""
-
-    from lienwatch import bench_e2e
-
-    settings = Settings()
-    with database_url(settings) as admin:
-        result = bench_e2e.run(admin_url=admin, vehicles=vehicles, days=days, rate=rate)
-    _report(f"end-to-end benchmark: {result['messages']:,} messages", result, json_path)
-
-
-@bench_app.command("api")
-def bench_api(
-    positions_per_car: int = typer.Option(5000, help="Fixes per car (2,000 cars; 5,000 gives 10M positions)."),
-    alerts: int = typer.Option(100_000, help="Alerts in the table."),
-    clients: int = typer.Option(8, help="Concurrent clients."),
-    seconds: float = typer.Option(20.0, help="Seconds of each load per endpoint."),
-    workers: int = typer.Option(2, min=1, help="API server processes (`lienwatch api --workers`)."),
-    list_rate: float = typer.Option(200.0, help="Steady alert-list requests per second, for the service level."),
-    track_rate: float = typer.Option(50.0, help="Steady track requests per second, for the service level."),
-    json_path: Path = typer.Option(None, "--json", help="Also write the figures here as JSON."),
-) -> None:
-    """p50/p99 of the alert list and a one-day track under concurrent clients, at volume."""
-
-    from lienwatch import bench_api as bench
-    from lienwatch.services import mqtt_url
-
-    settings = Settings()
-    with database_url(settings) as admin, mqtt_url(settings) as broker:
-        result = bench.run(
-            admin_url=admin,
-            mqtt_url=broker,
-            per_device=positions_per_car,
-            alerts=alerts,
-            clients=clients,
-            seconds=seconds,
-            workers=workers,
-            list_rate=list_rate,
-            track_rate=track_rate,
-        )
-    _report(f"API benchmark: {result['positions']:,} positions", result, json_path)
-
-
-@bench_app.command("scale")
-def bench_scale(
-    messages: int = typer.Option(100_000, help="Messages drained at each fleet size."),
-    json_path: Path = typer.Option(None, "--json", help="Also write the figures here as JSON."),
-) -> None:
-    """Throughput and memory from 1k to 100k devices; bytes per position with and without compression."""
-    from lienwatch import bench_scale as bench
-
-    settings = Settings()
-    with database_url(settings) as admin:
-        result = bench.run(admin_url=admin, messages=messages)
-    console.print_json(json.dumps(result))
-    if json_path:
-        json_path.write_text(json.dumps(result, indent=2) + "\n")
-        console.print(f"wrote {json_path}")
-
-
-@bench_app.command("geofence")
-def bench_geofence(
-    json_path: Path = typer.Option(None, "--json", help="Also write the figures here as JSON."),
-) -> None:
-    """Fence checks per second at 1k/10k/100k fences beside brute force and PostGIS (when installed)."""
-    from geofence import bench
-
-    settings = Settings()
-    postgis_url = settings.database_url  # PostGIS runs only against a configured server
-    result = bench.run(postgis_url=postgis_url)
-    bench.print_table(result)
-    if json_path:
-        json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
-        console.print(f"wrote {json_path}")
 
 
 @app.command("scheduler")

@@ -1,6 +1,6 @@
 """A simulated fleet through the whole pipeline: seed, publish, ingest, detect, sweep.
 
-Used by `lienwatch demo`, by the end-to-end evaluation test and by `lienwatch bench e2e`. The
+Used by `lienwatch demo`, by the end-to-end evaluation test and by `python -m benchmarks e2e`. The
 detectors' sweeps run on the event-time watermark, so days of fleet life take minutes and give
 the alerts they would in real time.
 """

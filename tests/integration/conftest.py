@@ -4,7 +4,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from lienwatch.local_mosquitto import PrivateMosquitto
+from benchmarks.local_mosquitto import PrivateMosquitto
 from storage import migrate
 from tests.conftest import create_database, drop_database
 

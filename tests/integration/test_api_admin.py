@@ -16,7 +16,7 @@ from api.app import create_app
 from api.cli import users_app
 from storage import quarantine
 from storage.quarantine import QuarantineRow
-from tests.integration.test_api_harness import add_alert, add_device, add_loan, add_user, auth, own_database, unique
+from tests.support.api_harness import add_alert, add_device, add_loan, add_user, auth, own_database, unique
 
 pytestmark = pytest.mark.db
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from storage import webhooks
-from tests.integration.test_api_harness import add_alert, add_loan, add_user, auth, own_database
+from tests.support.api_harness import add_alert, add_loan, add_user, auth, own_database
 
 pytestmark = pytest.mark.db
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from lienwatch.cli import app as cli_app
-from tests.integration.test_api_harness import (
+from tests.support.api_harness import (
     NOW,
     add_alert,
     add_device,

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.auth import ACCESS, Family, Role
-from tests.integration.test_api_harness import add_alert, add_device, add_loan, add_user, auth, own_database, unique
+from tests.support.api_harness import add_alert, add_device, add_loan, add_user, auth, own_database, unique
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt]
 

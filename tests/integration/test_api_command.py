@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from lienwatch.embedded import free_port
-from tests.integration.test_api_harness import add_alert, add_loan, add_user, auth, own_database
+from tests.support.api_harness import add_alert, add_loan, add_user, auth, own_database
 
 
 @pytest.fixture(scope="module")

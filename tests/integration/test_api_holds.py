@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from tests.integration.test_api_harness import (
+from tests.support.api_harness import (
     NOW,
     add_alert,
     add_device,

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from tests.integration.test_api_harness import add_alert, add_loan, add_user, auth, own_database, unique
+from tests.support.api_harness import add_alert, add_loan, add_user, auth, own_database, unique
 
 pytestmark = pytest.mark.db
 

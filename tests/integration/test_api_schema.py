@@ -14,7 +14,7 @@ from schemathesis import GenerationMode
 from schemathesis.python import asgi
 
 from api.app import create_app
-from tests.integration.test_api_harness import add_alert, add_device, add_loan, add_user, auth, own_database
+from tests.support.api_harness import add_alert, add_device, add_loan, add_user, auth, own_database
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt, pytest.mark.slow]
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from storage.errors import MigrationError
-from tests.integration.test_api_harness import (
+from tests.support.api_harness import (
     NOW,
     add_alert,
     add_device,

@@ -18,7 +18,7 @@ from api.app import create_app
 from api.delivery import Backoff
 from api.targets import AllowList
 from storage import webhooks
-from tests.integration.test_api_harness import add_alert, add_loan, add_user, auth, own_database
+from tests.support.api_harness import add_alert, add_loan, add_user, auth, own_database
 
 pytestmark = pytest.mark.db
 

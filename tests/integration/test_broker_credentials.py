@@ -14,11 +14,11 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from typer.testing import CliRunner
 
+from benchmarks.local_mosquitto import PrivateMosquitto
 from ingest.cli import devices_app
 from ingest.link import BrokerAddress
 from ingest.passwords import PasswordFile, hash_password, new_password, verify
-from lienwatch.local_mosquitto import PrivateMosquitto
-from tests.integration.test_api_harness import own_database, unique
+from tests.support.api_harness import own_database, unique
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt]
 

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.local_mosquitto import PrivateMosquitto
 from ingest.passwords import PasswordFile
 from lienwatch.cli import app
-from lienwatch.local_mosquitto import PrivateMosquitto
-from tests.integration.test_api_harness import own_database
+from tests.support.api_harness import own_database
 
 pytestmark = pytest.mark.db
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from lienwatch.local_mosquitto import PrivateMosquitto
+from benchmarks.local_mosquitto import PrivateMosquitto
 from storage import migrate
-from tests.integration.fault_stream import ALARMED, DEVICES, ResilientPublisher, stream
-from tests.integration.ingest_harness import RunningIngest, count, publish, register, wait_for
-from tests.throwaway_pg import ThrowawayPostgres
+from tests.support.fault_stream import ALARMED, DEVICES, ResilientPublisher, stream
+from tests.support.ingest_harness import RunningIngest, count, publish, register, wait_for
+from tests.support.throwaway_pg import ThrowawayPostgres
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt]
 

@@ -6,7 +6,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from geofence import bench
+from benchmarks import geofence as bench
 from geofence.index import MARGIN_M, FenceIndex
 from tests.conftest import ADMIN_URL, create_database, drop_database
 

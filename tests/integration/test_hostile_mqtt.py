@@ -24,14 +24,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paho.mqtt.enums import MQTTProtocolVersion
 
+from benchmarks.local_mosquitto import PrivateMosquitto
 from domain.position import Position
 from domain.vocabulary import RejectReason
 from ingest.decode import Limits, decode
-from lienwatch.local_mosquitto import PrivateMosquitto
 from storage.migrate import current_layout
 from storage.positions import PositionWriter
-from tests.integration.hostile_harness import SERVICE_PASSWORDS, AclMosquitto, Publisher, Recorder
-from tests.integration.ingest_harness import RunningIngest, count, publish, register, wait_for
+from tests.support.hostile_harness import SERVICE_PASSWORDS, AclMosquitto, Publisher, Recorder
+from tests.support.ingest_harness import RunningIngest, count, publish, register, wait_for
 from tests.unit.test_fuzz_decode import RECEIVED, nul_free, to_json, valid_fixes
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt]

@@ -9,7 +9,7 @@ import pytest
 from ingest import replay
 from ingest.runner import limits_from
 from ingest.store import BatchStore
-from tests.integration.ingest_harness import RunningIngest, count, publish, register, wait_for
+from tests.support.ingest_harness import RunningIngest, count, publish, register, wait_for
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt]
 

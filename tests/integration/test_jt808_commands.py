@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from ingest.jt808.platform import CHASE_VALIDITY_S
-from tests.integration.ingest_harness import count, register, wait_for
 from tests.integration.jt808_harness import RunningGateway, SocketTerminal, bcd_time
 from tests.integration.test_api_commands import Listener
-from tests.integration.test_api_harness import add_user, auth
+from tests.support.api_harness import add_user, auth
+from tests.support.ingest_harness import count, register, wait_for
 from tests.unit.jt808_bytes import frame, location
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt]

@@ -7,8 +7,8 @@ import orjson
 import pytest
 
 from domain.vocabulary import DeviceKind
-from tests.integration.ingest_harness import RunningIngest, count, publish, register, wait_for
 from tests.integration.jt808_harness import bcd_time
+from tests.support.ingest_harness import RunningIngest, count, publish, register, wait_for
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt]
 

@@ -10,8 +10,8 @@ import pytest
 from simulators.jt808 import drive, phone_of, seed_terminals
 from simulators.seed import seed_fleet
 from simulators.simulation import SimConfig, default_start, simulate
-from tests.integration.ingest_harness import count
 from tests.integration.jt808_harness import RunningGateway
+from tests.support.ingest_harness import count
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]
 

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from tests.integration.ingest_harness import count, register, wait_for
 from tests.integration.jt808_harness import RunningGateway, SocketTerminal, bcd_time
-from tests.integration.test_api_harness import add_user, auth
+from tests.support.api_harness import add_user, auth
+from tests.support.ingest_harness import count, register, wait_for
 from tests.unit.jt808_bytes import bulk, frame, item, location
 
 pytestmark = pytest.mark.db

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from lienwatch.embedded import free_port
-from tests.integration.ingest_harness import count, register
 from tests.integration.jt808_harness import SECRET, SocketTerminal, bcd_time
+from tests.support.ingest_harness import count, register
 from tests.unit.jt808_bytes import frame, location
 
 pytestmark = [pytest.mark.db, pytest.mark.slow]

@@ -10,8 +10,8 @@ from ingest.decode import Limits, decode
 from ingest.replay import replay
 from ingest.store import BatchStore, Message
 from storage.database import connect
-from tests.integration.ingest_harness import count, register
 from tests.integration.jt808_harness import bcd_time
+from tests.support.ingest_harness import count, register
 from tests.unit.jt808_bytes import frame, location
 
 pytestmark = pytest.mark.db

@@ -18,8 +18,8 @@ from domain.vocabulary import DeviceKind
 from ingest import runner
 from lienwatch.settings import Settings
 from storage import registry
-from tests.integration.ingest_harness import count, publish, wait_for
 from tests.integration.jt808_harness import SECRET, SocketTerminal, bcd_time
+from tests.support.ingest_harness import count, publish, wait_for
 from tests.unit.jt808_bytes import frame, location
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt]

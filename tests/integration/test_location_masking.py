@@ -26,7 +26,7 @@ from api.app import create_app
 from lienwatch.cli import app as cli_app
 from storage import webhooks
 from storage.alerts import upsert
-from tests.integration.test_api_harness import (
+from tests.support.api_harness import (
     NOW,
     add_device,
     add_loan,

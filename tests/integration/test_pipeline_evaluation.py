@@ -10,9 +10,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from benchmarks.local_mosquitto import PrivateMosquitto
 from domain.vocabulary import AlertKind
 from lienwatch import fleetrun
-from lienwatch.local_mosquitto import PrivateMosquitto
 from lienwatch.settings import Settings
 from simulators.evaluate import AlertRow, evaluate
 from simulators.labels import read_labels

@@ -12,11 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from lienwatch.local_mosquitto import PrivateMosquitto
+from benchmarks.local_mosquitto import PrivateMosquitto
 from storage import audit, maintenance
 from tests.conftest import ADMIN_URL
-from tests.integration.ingest_harness import RunningIngest, count, publish, register, wait_for
-from tests.integration.test_api_harness import add_device, add_loan, add_user, auth, own_database
+from tests.support.api_harness import add_device, add_loan, add_user, auth, own_database
+from tests.support.ingest_harness import RunningIngest, count, publish, register, wait_for
 
 pytestmark = pytest.mark.db
 

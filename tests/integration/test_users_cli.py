@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import users_app
-from tests.integration.test_api_harness import auth, own_database, unique
+from tests.support.api_harness import auth, own_database, unique
 
 pytestmark = pytest.mark.db
 

@@ -3,7 +3,7 @@ by length or chunked, several requests on one kept-alive connection."""
 
 import asyncio
 
-from lienwatch.bench_api import _Http
+from benchmarks.api import _Http
 
 
 async def _exchange() -> list[tuple[int, bytes]]:

@@ -2,7 +2,7 @@
 
 import json
 
-from geofence import bench
+from benchmarks import geofence as bench
 
 
 def test_small_benchmark_reports_every_key() -> None:

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from shapely.geometry import Point
 
+from benchmarks.geofence import deep_size
 from domain.ids import DeviceId, FenceId, LoanId
 from domain.position import Position
 from domain.vocabulary import FenceKind, RiskZoneType
-from geofence.bench import deep_size
 from geofence.errors import IllegalTransition
 from geofence.fence import Fence
 from geofence.hours import ActiveHours

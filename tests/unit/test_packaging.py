@@ -1,10 +1,13 @@
-"""The command line and docker-compose.yml stay true to each other."""
+"""The command line and docker-compose.yml stay true to each other; the wheel ships the product alone."""
 
+import ast
 import re
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
+import setuptools
 import typer.main
 import yaml
 from typer.testing import CliRunner
@@ -12,6 +15,8 @@ from typer.testing import CliRunner
 from lienwatch.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+PRODUCT = {"domain", "storage", "lienwatch", "ingest", "geofence", "alerts", "api", "simulators"}
 
 
 def _commands(group: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
@@ -87,3 +92,45 @@ def test_compose_holds_no_secret_and_every_process_is_configured_alike() -> None
     assert "deploy/mosquitto/passwd" not in tracked and ".env" not in tracked
     ignored = (ROOT / ".dockerignore").read_text().splitlines()
     assert {".env", ".venv", ".git", "var"} <= set(ignored)
+def _wheel_packages() -> list[str]:
+    """The packages setuptools puts in the wheel, found as the build finds them (pyproject's `find`)."""
+    found = PYPROJECT["tool"]["setuptools"]["packages"]["find"]
+    return list(setuptools.find_namespace_packages(where=str(ROOT), include=found["include"]))
+
+
+def _requirement_names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\s\[<>=!~;]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+def test_wheel_holds_the_product_packages_and_no_benchmark_module() -> None:
+    packages = _wheel_packages()
+    assert {p.split(".")[0] for p in packages} == PRODUCT
+    modules = [f"{p}.{f.stem}" for p in packages for f in (ROOT / p.replace(".", "/")).glob("*.py")]
+    assert "lienwatch.cli" in modules and "ingest.decode" in modules
+    benches = [m for m in (*packages, *modules) if any(part.startswith("bench") for part in m.split("."))]
+    assert benches == [], f"benchmark code would ship in the wheel: {benches}"
+
+
+def test_benchmark_dependencies_are_an_extra_not_runtime() -> None:
+    project = PYPROJECT["project"]
+    runtime = _requirement_names(project["dependencies"])
+    extras = project["optional-dependencies"]
+    assert "psutil" not in runtime and "httpx" not in runtime
+    assert {"psutil", "httpx"} <= _requirement_names(extras["bench"])
+    assert "lienwatch[bench]" in extras["test"]
+
+
+def test_product_imports_neither_benchmarks_nor_tests() -> None:
+    offending = []
+    for package in sorted(PRODUCT):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                outside = [n for n in names if n.split(".")[0] in {"benchmarks", "tests"}]
+                offending += [f"{path.relative_to(ROOT)}: {n}" for n in outside]
+    assert offending == []

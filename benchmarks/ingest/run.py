@@ -1,4 +1,4 @@
-"""Orchestrating `lienwatch bench ingest`: each phase on a fresh private broker, same messages.
+"""Orchestrating `python -m benchmarks ingest`: each phase on a fresh private broker, same messages.
 
 Drain: the ingestor's persistent session is created, the ingestor stopped, N messages queued
 in the broker, then the ingestor started again; rate = N / (last commit − first receive).
@@ -21,11 +21,11 @@ from typing import Any
 import psutil
 import psycopg
 
+from benchmarks.ingest import anchors, workload
+from benchmarks.local_mosquitto import PrivateMosquitto
 from domain.assets import Device, Vehicle
 from domain.ids import DeviceId, Vin
 from domain.vocabulary import DeviceKind
-from ingest.bench import anchors, workload
-from lienwatch.local_mosquitto import PrivateMosquitto
 from storage import migrate, registry
 from storage.database import connect
 from storage.migrate import TimescaleMode
@@ -68,7 +68,7 @@ class IngestSubprocess:
             "LIENWATCH_MQTT_URL": mqtt_url,
             "LIENWATCH_MQTT_CLIENT_ID": "bench-ingest",
             "LIENWATCH_METRICS_PORT": "0",
-            # The ingest benchmark measures ingest alone; `bench e2e` turns the detectors on.
+            # The ingest benchmark measures ingest alone; the e2e benchmark turns the detectors on.
             "LIENWATCH_DETECTORS": os.environ.get("LIENWATCH_BENCH_DETECTORS", "false"),
         }
         self.process = subprocess.Popen(

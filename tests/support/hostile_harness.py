@@ -11,8 +11,8 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
+from benchmarks.local_mosquitto import CONF, PrivateMosquitto
 from ingest.passwords import new_password
-from lienwatch.local_mosquitto import CONF, PrivateMosquitto
 
 DEPLOY = CONF.parent  # deploy/mosquitto: the acl as docker-compose mounts it
 # The service users' passwords, made for this test run as deploy/mosquitto/provision.sh makes

@@ -1,4 +1,4 @@
-"""`lienwatch bench scale`: throughput and memory from 1k to 100k devices; bytes per position.
+"""`python -m benchmarks scale`: throughput and memory from 1k to 100k devices; bytes per position.
 
 Each step drains the same number of messages (default 100,000) spread over more devices, with
 the detectors on, so the detector state grows with the fleet. Storage: the 1k-device positions
@@ -11,11 +11,11 @@ from typing import Any
 
 import psycopg
 
+from benchmarks.ingest import workload
+from benchmarks.ingest.run import IngestSubprocess, private_broker, scratch_database
 from domain.assets import Device, Vehicle
 from domain.ids import DeviceId, Vin
 from domain.vocabulary import DeviceKind
-from ingest.bench import workload
-from ingest.bench.run import IngestSubprocess, private_broker, scratch_database
 from storage import registry
 from storage.database import connect
 from storage.migrate import TimescaleMode

@@ -1,4 +1,4 @@
-"""`lienwatch bench api`: alert-list and track latency under concurrent clients, at volume.
+"""`python -m benchmarks api`: alert-list and track latency under concurrent clients, at volume.
 
 Data: `positions` fixes (default 10M: 2,000 cars reporting once a minute for ~3.5 days) and
 `alerts` alerts (default 100k) generated inside PostgreSQL with generate_series, so loading
@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from ingest.bench.run import scratch_database
+from benchmarks.ingest.run import scratch_database
 from lienwatch.embedded import free_port
 from storage import maintenance, users
 from storage.database import connect

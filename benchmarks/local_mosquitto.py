@@ -3,7 +3,8 @@
 For the loss tests and the ingest benchmark: a broker left at Mosquitto's defaults (20 in
 flight, 1,000 queued) would throttle ack-after-commit and drop a stopped ingestor's backlog,
 so these run against deploy/mosquitto/mosquitto.conf, copied with only the listener,
-persistence path and authentication replaced. Needs the `mosquitto` binary on the machine.
+persistence path and authentication replaced. Needs the `mosquitto` binary on the machine and a
+checkout of the repository (the configuration is read from it; none of this ships in the wheel).
 """
 
 import os
@@ -14,7 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
-CONF = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto" / "mosquitto.conf"
+CONF = Path(__file__).resolve().parents[1] / "deploy" / "mosquitto" / "mosquitto.conf"
 _REPLACED = ("listener", "persistence_location", "password_file", "acl_file", "allow_anonymous", "log_dest")
 
 

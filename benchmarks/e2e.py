@@ -1,4 +1,4 @@
-"""`lienwatch bench e2e`: the whole pipeline with every detector on, beside ingest alone.
+"""`python -m benchmarks e2e`: the whole pipeline with every detector on, beside ingest alone.
 
 Drain: a simulated fleet's messages (with scenarios, loans, risk zones and regions) queued in a
 private Mosquitto while the ingestor is down, then drained — once with the detectors on and once
@@ -24,11 +24,11 @@ import numpy as np
 import orjson
 import psycopg
 
+from benchmarks.ingest import anchors, workload
+from benchmarks.ingest.run import IngestSubprocess, private_broker, scratch_database
 from domain.assets import Device, Loan, Vehicle
 from domain.ids import DeviceId, LoanId, Vin
 from domain.vocabulary import DeviceKind
-from ingest.bench import anchors, workload
-from ingest.bench.run import IngestSubprocess, private_broker, scratch_database
 from ingest.detectors import DetectorSink
 from lienwatch import fleetrun
 from lienwatch.settings import Settings

@@ -1,0 +1,1 @@
+"""`python -m benchmarks ingest`: the ingestor measured beside its anchors on the same messages."""

@@ -1,1 +1,0 @@
-"""`lienwatch bench ingest`: the ingestor measured beside its anchors on the same messages."""
