@@ -14,10 +14,11 @@ from the same state), and history replays through here with no database at all.
 import dataclasses
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from alerts import absence, engine
+from alerts.absence import policy_floor_s
 from alerts.actions import Action
 from alerts.motion import DeviceState, observe
 from alerts.pairing import separation
@@ -141,13 +142,22 @@ def judge(memory: Memory, positions: Sequence[Position], world: World, loans: Lo
     signals: list[Signal] = []
     th = world.thresholds
     for p in ordered:
-        before = pending.get(p.device_id)
-        if before is None:  # the device's first fix in this batch: was it silent long enough?
-            before = memory.motion.get(p.device_id) or DeviceState()
-            signals += _back_online(world, before, p)
+        before = pending.get(p.device_id) or memory.motion.get(p.device_id) or DeviceState()
         device = world.devices.get(p.device_id)
+        silent_s = (p.ts - before.last_ts).total_seconds() if before.last_ts is not None else 0.0
+        heard_after_silence = device is not None and silent_s >= min(th.offline_learn_min_s, policy_floor_s(device, th))
         dense = device is None or device.kind == DeviceKind.WIRED
         after, found = observe(before, p, th, dense=dense)
+        if heard_after_silence:
+            assert device is not None and before.last_ts is not None
+            ended, offline_signals = _silence_ended(world, memory, pending, device, before, p)
+            signals += offline_signals
+            after = dataclasses.replace(
+                after,
+                silences=absence.learn(before.silences, before.last_ts, silent_s, th),
+                quiet_from=ended[0] if ended else after.quiet_from,
+                quiet_until=ended[1] if ended else after.quiet_until,
+            )
         pending[p.device_id] = after
         signals += found
         if after.fix_ts == p.ts:
@@ -189,14 +199,33 @@ def relocate(tracks: Tracks, world: World, loans: Mapping[Vin, Loan], *, now: da
     return Verdict({}, {}, actions, len(signals))
 
 
-def _back_online(world: World, before: DeviceState, p: Position) -> list[Signal]:
-    """A report after a silence long enough to have been offline clears that alert."""
-    device = world.devices.get(p.device_id)
-    if device is None or before.last_ts is None or p.ts <= before.last_ts:
-        return []
-    if (p.ts - before.last_ts).total_seconds() <= absence.offline_after_s(device, world.thresholds):
-        return []
-    return [Signal(AlertKind.OFFLINE, p.device_id, p.ts, p.device_id, {}, clears=True, reason="device back online")]
+def _silence_ended(
+    world: World,
+    memory: Memory,
+    pending: Mapping[DeviceId, DeviceState],
+    device: Device,
+    before: DeviceState,
+    p: Position,
+) -> tuple[tuple[datetime, datetime] | None, list[Signal]]:
+    """A report after a silence: if it was long enough to be offline, the offline alert (dated at
+    the crossing, unless a sweep already gave it) and its clearing; and the silence's span."""
+    assert before.last_ts is not None
+    th = world.thresholds
+    threshold_s = absence.offline_after_s(device, th, before)
+    if (p.ts - before.last_ts).total_seconds() <= threshold_s:
+        return None, []
+    signals = []
+    if not before.offline_open:  # else a sweep gave it while the silence went on
+        partners = [
+            absence.Watch(world.devices[d], pending.get(d) or memory.motion.get(d) or DeviceState())
+            for d in (world.partners.get(device.vin, ()) if device.vin is not None else ())
+            if d != device.device_id
+        ]
+        signals.append(absence.went_offline(absence.Watch(device, before), partners, th))
+    back = Signal(AlertKind.OFFLINE, p.device_id, p.ts, p.device_id, {}, clears=True, reason="device back online")
+    signals.append(back)
+    began = before.last_ts + timedelta(seconds=threshold_s)
+    return (began, p.ts), signals
 
 
 def _separation(world: World, memory: Memory, p: Position, pending: Mapping[DeviceId, DeviceState]) -> list[Signal]:

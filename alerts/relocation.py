@@ -24,6 +24,15 @@ from geofence.signals import Relocation
 from geofence.staypoints import StayPoint, stay_points
 
 HOME_WINDOW = timedelta(days=30)
+# Evening, night and early morning in local time: overnight stays (22:00-06:00) with the arrival
+# before and the departure after them. Daytime fixes cannot change an overnight stay.
+NIGHT_FROM_HOUR, NIGHT_UNTIL_HOUR = 19, 9
+NIGHT_HOURS = (NIGHT_FROM_HOUR, NIGHT_UNTIL_HOUR)
+
+
+def at_night(local_hour: int) -> bool:
+    """Whether a fix at this local hour belongs to the night fixes relocation reads."""
+    return local_hour >= NIGHT_FROM_HOUR or local_hour < NIGHT_UNTIL_HOUR
 
 # Per device: (epoch seconds, lat, lon) of its night fixes, in time order.
 Track = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]

@@ -14,6 +14,12 @@ class Thresholds:
     wired_offline_s: float = 24 * 3600.0
     wireless_schedule_factor: float = 2.0
     wireless_default_schedule_s: float = 24 * 3600.0
+    # ... raised to what the device usually does at that hour: 1.5 x a silence seen on both of its
+    # last two occasions around it, at most 3 days (CN lenders: offline after 1-3 days); silences
+    # shorter than an hour teach nothing.
+    offline_learned_margin: float = 1.5
+    offline_ceiling_s: float = 72 * 3600.0
+    offline_learn_min_s: float = 3600.0
     # device_separation: wired and wireless > 1 km apart with fixes within 10 min (CN 子母分离).
     separation_m: float = 1000.0
     separation_window_s: float = 600.0

@@ -96,7 +96,7 @@ def home(
     Coordinates are printed under the API's rule: precise only while the loan's location may be
     read (delinquent, assigned for recovery, tamper check), else city-level; the read is audited.
     """
-    from alerts.relocation import HOME_WINDOW, home_of
+    from alerts.relocation import HOME_WINDOW, NIGHT_HOURS, home_of
     from api.cli import operator
     from api.policy import NO_LOAN, location_access
     from geofence.home import night_of
@@ -113,7 +113,7 @@ def home(
             console.print(f"[red]error:[/red] vin: no registered device on {vin!r}")
             raise typer.Exit(2)
         now = datetime.now(UTC)
-        nights = night_fixes(conn, devices, now - HOME_WINDOW, now, settings.timezone)
+        nights = night_fixes(conn, devices, now - HOME_WINDOW, now, settings.timezone, NIGHT_HOURS)
         found, stays = home_of(nights, now=now, timezone=settings.timezone)
         vehicle = tracks.vehicle_loan(conn, vin)
         access = location_access(vehicle) if vehicle else NO_LOAN
