@@ -39,6 +39,10 @@ _HOURS = 24
 class Watch:
     device: Device
     state: DeviceState
+    thresholds: Thresholds | None = None  # its loan's portfolio's; None: the sweep's
+
+    def th(self, default: Thresholds) -> Thresholds:
+        return self.thresholds or default
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +129,10 @@ def went_offline(watch: Watch, partners: Sequence[Watch], th: Thresholds) -> Sig
     """
     st = watch.state
     assert st.last_ts is not None
+    th = watch.th(th)
     expectation = expect(watch.device, st, th)
     at = st.last_ts + timedelta(seconds=expectation.threshold_s)
-    all_silent = bool(partners) and all(silent_at(w.device, w.state, at, th) for w in partners)
+    all_silent = bool(partners) and all(silent_at(w.device, w.state, at, w.th(th)) for w in partners)
     stood_s = (st.last_ts - st.anchor_ts).total_seconds() if st.anchor_ts is not None else None
     idle_before = stood_s is not None and stood_s >= th.offline_after_idle_s
     evidence = {
@@ -153,7 +158,7 @@ def offline(watches: Sequence[Watch], now: datetime, th: Thresholds) -> list[Sig
             st = w.state
             if st.last_ts is None or st.offline_open:
                 continue
-            if (now - st.last_ts).total_seconds() <= offline_after_s(w.device, th, st):
+            if (now - st.last_ts).total_seconds() <= offline_after_s(w.device, w.th(th), st):
                 continue
             partners = [o for o in group if o is not w] if vin is not None else []
             signals.append(went_offline(w, partners, th))

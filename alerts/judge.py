@@ -24,7 +24,7 @@ from alerts.motion import DeviceState, observe
 from alerts.pairing import separation
 from alerts.relocation import Tracks, relocations
 from alerts.signal import Signal
-from alerts.thresholds import Thresholds
+from alerts.thresholds import Policy, Thresholds
 from domain.assets import Device, Loan
 from domain.ids import DeviceId, FenceId, LoanId, Vin
 from domain.position import Position
@@ -49,7 +49,8 @@ class World:
     index: FenceIndex
     fence_loans: Mapping[DeviceId, frozenset[LoanId]]
     partners: Mapping[Vin, tuple[DeviceId, ...]]
-    thresholds: Thresholds
+    thresholds: Thresholds  # the lender's default
+    by_device: Mapping[DeviceId, Thresholds] = field(default_factory=dict)  # set by the loan's portfolio
 
     @classmethod
     def build(
@@ -57,10 +58,11 @@ class World:
         devices: Mapping[DeviceId, Device],
         fences: Sequence[Fence],
         loans: Mapping[Vin, Loan],
-        thresholds: Thresholds,
+        policy: Policy,
     ) -> "World":
         """The world of these devices, fences and loans (a loan's bound_region naming a built-in
-        region becomes an allowed_region fence, unless the loan has such a fence of its own)."""
+        region becomes an allowed_region fence, unless the loan has such a fence of its own), each
+        device judged by the thresholds of its loan's portfolio."""
         partners: dict[Vin, list[DeviceId]] = {}
         for device in devices.values():
             if device.vin is not None:
@@ -77,13 +79,22 @@ class World:
             index=FenceIndex.build([*fences, *builtin]),
             fence_loans=fence_loans,
             partners={vin: tuple(ids) for vin, ids in partners.items()},
-            thresholds=thresholds,
+            thresholds=policy.default,
+            by_device={
+                d: policy.of(loans[dev.vin].portfolio)
+                for d, dev in devices.items()
+                if dev.vin is not None and dev.vin in loans and loans[dev.vin].portfolio in policy.portfolios
+            },
         )
 
     @classmethod
-    def empty(cls, thresholds: Thresholds | None = None) -> "World":
+    def empty(cls, policy: Policy | None = None) -> "World":
         """A world with no device and no fence."""
-        return cls({}, FenceIndex.build([]), {}, {}, thresholds or Thresholds())
+        return cls({}, FenceIndex.build([]), {}, {}, (policy or Policy()).default)
+
+    def thresholds_of(self, device_id: DeviceId) -> Thresholds:
+        """The thresholds this device is judged by."""
+        return self.by_device.get(device_id, self.thresholds)
 
     def vin_of(self) -> dict[DeviceId, Vin]:
         """Each paired device's vehicle."""
@@ -140,8 +151,8 @@ def judge(memory: Memory, positions: Sequence[Position], world: World, loans: Lo
     ordered = sorted(positions, key=lambda p: p.ts)
     pending: dict[DeviceId, DeviceState] = {}
     signals: list[Signal] = []
-    th = world.thresholds
     for p in ordered:
+        th = world.thresholds_of(p.device_id)
         before = pending.get(p.device_id) or memory.motion.get(p.device_id) or DeviceState()
         device = world.devices.get(p.device_id)
         silent_s = (p.ts - before.last_ts).total_seconds() if before.last_ts is not None else 0.0
@@ -174,13 +185,15 @@ def sweep(memory: Memory, world: World, loans: LoanLookup, now: datetime) -> Ver
     Each condition is signalled once per episode: the flags are kept in the device state, so a
     collector's resolution is not undone by the next sweep.
     """
-    th = world.thresholds
-    watches = [absence.Watch(dev, memory.motion[d]) for d, dev in world.devices.items() if d in memory.motion]
-    signals = absence.offline(watches, now, th)
-    wired = {
-        d: st for d, st in memory.motion.items() if d in world.devices and world.devices[d].kind == DeviceKind.WIRED
-    }
-    signals += absence.long_idle(wired, now, th)
+    watches = [
+        absence.Watch(dev, memory.motion[d], world.thresholds_of(d))
+        for d, dev in world.devices.items()
+        if d in memory.motion
+    ]
+    signals = absence.offline(watches, now, world.thresholds)
+    for d, st in memory.motion.items():
+        if d in world.devices and world.devices[d].kind == DeviceKind.WIRED:
+            signals += absence.long_idle({d: st}, now, world.thresholds_of(d))
     flagged: dict[DeviceId, DeviceState] = {}
     for s in signals:
         state = flagged.get(s.device_id) or memory.motion[s.device_id]
@@ -210,14 +223,16 @@ def _silence_ended(
     """A report after a silence: if it was long enough to be offline, the offline alert (dated at
     the crossing, unless a sweep already gave it) and its clearing; and the silence's span."""
     assert before.last_ts is not None
-    th = world.thresholds
+    th = world.thresholds_of(device.device_id)
     threshold_s = absence.offline_after_s(device, th, before)
     if (p.ts - before.last_ts).total_seconds() <= threshold_s:
         return None, []
     signals = []
     if not before.offline_open:  # else a sweep gave it while the silence went on
         partners = [
-            absence.Watch(world.devices[d], pending.get(d) or memory.motion.get(d) or DeviceState())
+            absence.Watch(
+                world.devices[d], pending.get(d) or memory.motion.get(d) or DeviceState(), world.thresholds_of(d)
+            )
             for d in (world.partners.get(device.vin, ()) if device.vin is not None else ())
             if d != device.device_id
         ]
@@ -240,7 +255,7 @@ def _separation(world: World, memory: Memory, p: Position, pending: Mapping[Devi
         partner = pending.get(other) or memory.motion.get(other)
         if partner is not None:
             dense = partner_device.kind == DeviceKind.WIRED
-            found = separation(p, other, partner, world.thresholds, partner_dense=dense)
+            found = separation(p, other, partner, world.thresholds_of(p.device_id), partner_dense=dense)
             if found is not None:
                 out.append(found)
     return out
@@ -302,4 +317,6 @@ def _decide(
         rows = (index.row_of.get(f) for f, _ in state.inside)
         return any(r is not None and index.fences[r].kind == FenceKind.RISK_ZONE for r in rows)
 
-    return engine.decide(signals, vin_of=vin_of, loans=found, in_risk_zone=in_risk_zone)
+    return engine.decide(
+        signals, vin_of=vin_of, loans=found, in_risk_zone=in_risk_zone, thresholds_of=world.thresholds_of
+    )

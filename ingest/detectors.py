@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from alerts import judge, relocation, state_codec
 from alerts.clock import Watermark, grid
 from alerts.judge import Memory, Verdict, World
-from alerts.thresholds import Thresholds
+from alerts.thresholds import Policy
 from domain.assets import Loan
 from domain.ids import Vin
 from domain.position import Position
@@ -36,7 +36,7 @@ class DetectorSink:
         self,
         *,
         database_url: str,
-        thresholds: Thresholds | None = None,
+        policy: Policy | None = None,
         reload_s: float = 30.0,
         watermark: Watermark | None = None,
         sweep_every_s: float = 300.0,
@@ -44,14 +44,14 @@ class DetectorSink:
         timezone: str = "Asia/Shanghai",
     ) -> None:
         self._database_url = database_url
-        self.thresholds = thresholds or Thresholds()
+        self.policy = policy or Policy()
         self.watermark = watermark
         self._reload_s = reload_s
         self._sweep_every = timedelta(seconds=sweep_every_s)
         self._relocation_every = timedelta(seconds=relocation_every_s)
         self._timezone = timezone
         self.memory = Memory()
-        self.world = World.empty(self.thresholds)
+        self.world = World.empty(self.policy)
         self._loaded_at = float("-inf")
         self._memory_loaded = False
         self._last_sweep: datetime | None = None
@@ -63,7 +63,7 @@ class DetectorSink:
             return
         devices = registry.all_devices(conn)
         loans = registry.loans_by_vin(conn, {d.vin for d in devices.values() if d.vin is not None})
-        self.world = World.build(devices, fences.load_active_fences(conn), loans, self.thresholds)
+        self.world = World.build(devices, fences.load_active_fences(conn), loans, self.policy)
         if not self._memory_loaded:  # after a restart or rebalance: resume where the last owner stopped
             for device_id, data in detector_state.load_all(conn):
                 motion, fenced = state_codec.decode(data)

@@ -1,6 +1,8 @@
 """The `lienwatch` command: one typer app, a sub-app per room."""
 
 import contextlib
+import dataclasses
+import json
 import logging
 import os
 from datetime import UTC, datetime
@@ -17,7 +19,7 @@ from ingest import cli as ingest_cli
 from ingest.link import LinkError
 from lienwatch.scheduler import maintain_positions
 from lienwatch.services import database_url
-from lienwatch.settings import Settings
+from lienwatch.settings import Settings, SettingsError
 from simulators import cli as simulator_cli
 from storage import audit, migrate, registry
 from storage.database import connect
@@ -36,6 +38,8 @@ class _Cli(typer.Typer):
             first = exc.errors()[0]
             field = ".".join(str(part) for part in first["loc"])
             _one_line(f"setting LIENWATCH_{field.upper()}: {first['msg']}", 2)
+        except SettingsError as exc:
+            _one_line(f"setting LIENWATCH_{exc}", 2)
         except (StorageError, LinkError) as exc:
             _one_line(str(exc), 1)
         except psycopg.Error as exc:
@@ -84,6 +88,17 @@ def scheduler() -> None:
         console.print("scheduler running; Ctrl-C to stop")
         with contextlib.suppress(KeyboardInterrupt, SystemExit):
             jobs.build(settings, url).start()
+
+
+@app.command("thresholds")
+def thresholds() -> None:
+    """Print the detectors' thresholds in force: the default, and each portfolio's (LIENWATCH_THRESHOLDS_FILE)."""
+    policy = Settings().threshold_policy()
+    document = {
+        "default": dataclasses.asdict(policy.default),
+        "portfolios": {name: dataclasses.asdict(th) for name, th in sorted(policy.portfolios.items())},
+    }
+    typer.echo(json.dumps(document, indent=2))
 
 
 @app.command("home")

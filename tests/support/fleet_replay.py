@@ -5,7 +5,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from alerts.judge import World
-from alerts.thresholds import Thresholds
+from alerts.thresholds import Policy
 from domain.assets import Loan
 from domain.ids import FenceId, Vin
 from domain.position import Position
@@ -22,14 +22,14 @@ def fleet(vehicles: int, days: int, seed: int, *, id_prefix: str = "sim") -> Sim
     return simulate(SimConfig(vehicles, days, seed, start, id_prefix=id_prefix))
 
 
-def world_of(sim: Simulation, thresholds: Thresholds | None = None) -> tuple[World, dict[Vin, Loan], dict[str, str]]:
+def world_of(sim: Simulation, policy: Policy | None = None) -> tuple[World, dict[Vin, Loan], dict[str, str]]:
     """The judge's world and loans for this fleet, and each fence id's name (subjects of fence alerts)."""
     fences = [
         dataclasses.replace(f, fence_id=FenceId(FIRST_FENCE_ID + i)) for i, f in enumerate(fleet_fences(sim.fleet))
     ]
     devices = {d.device_id: d for d in sim.fleet.devices()}
     loans = {loan.vin: loan for loan in sim.fleet.loans()}
-    world = World.build(devices, fences, loans, thresholds or Thresholds())
+    world = World.build(devices, fences, loans, policy or Policy())
     return world, loans, {str(int(f.fence_id)): f.name for f in fences}
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from alerts.actions import AlertDraft, Clear
 from alerts.book import AlertBook, BookedAlert
 from alerts.judge import Memory, World, judge, sweep
-from alerts.thresholds import Thresholds
+from alerts.thresholds import Policy
 from domain.assets import Device, Loan
 from domain.ids import DeviceId, LoanId, Vin
 from domain.position import Position
@@ -20,7 +20,7 @@ WIRED = Device(DeviceId("wired-1"), DeviceKind.WIRED, VIN, moving_interval_s=10,
 WIRELESS = Device(DeviceId("wireless-1"), DeviceKind.WIRELESS, VIN, scheduled_interval_s=6 * 3600)
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 LAT, LON = 28.2282, 112.9388  # Changsha
-WORLD = World.build({d.device_id: d for d in (WIRED, WIRELESS)}, [], {VIN: LOAN}, Thresholds())
+WORLD = World.build({d.device_id: d for d in (WIRED, WIRELESS)}, [], {VIN: LOAN}, Policy())
 
 
 def loans(vins: Collection[Vin]) -> Mapping[Vin, Loan]:
