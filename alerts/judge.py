@@ -156,7 +156,11 @@ def judge(memory: Memory, positions: Sequence[Position], world: World, loans: Lo
         before = pending.get(p.device_id) or memory.motion.get(p.device_id) or DeviceState()
         device = world.devices.get(p.device_id)
         silent_s = (p.ts - before.last_ts).total_seconds() if before.last_ts is not None else 0.0
-        heard_after_silence = device is not None and silent_s >= min(th.offline_learn_min_s, policy_floor_s(device, th))
+        heard_after_silence = (
+            device is not None
+            and silent_s > 0
+            and (silent_s >= th.offline_learn_min_s or silent_s > policy_floor_s(device, th))
+        )
         dense = device is None or device.kind == DeviceKind.WIRED
         after, found = observe(before, p, th, dense=dense)
         if heard_after_silence:
