@@ -21,8 +21,9 @@ Entering takes a HELD fix (where the fence kind allows it) or CONTAINED / HELD f
 enter_after_s with nothing else between them; anything but a coarse fix cancels a pending entry.
 The visit starts at the first of those fixes (the dwell clock too) and is signalled at the one
 that proved it. Leaving takes exit_fixes clearly-outside fixes, or exit_after_s since the first
-outside (BAND or CLEAR_OUT) fix with no fix inside since: only an INSIDE-or-better fix cancels a
-pending exit, a BAND or COARSE fix lets its clock run. A dwell signal fires once per visit on a
+clearly-outside fix (failing one, the first BAND fix) with no fix inside since: only an
+INSIDE-or-better fix cancels a pending exit, a BAND or COARSE fix lets its clock run. An exit is
+dated by the fix its clock started at. A dwell signal fires once per visit on a
 fix inside that comes dwell_s or more after the visit began; band fixes do not count as inside.
 This is what keeps a car parked at the edge of a pawn shop's fence from flapping (Traccar #3609,
 #6019) and a car parked just beyond it from dwelling there.
@@ -104,7 +105,7 @@ class FenceState:
     phase: Phase
     entered: Fix  # the first fix inside of this visit (or pending entry); the dwell clock starts here
     dwell_signalled: bool = False
-    first_out: Fix | None = None  # first outside fix of a pending exit
+    first_out: Fix | None = None  # first clearly-outside fix of a pending exit (or first band fix)
     out_count: int = 0  # clearly-outside fixes of the pending exit
 
 
@@ -170,6 +171,8 @@ def transition(
         return Step(replace(state, phase=Phase.LEAVING, first_out=fix, out_count=count))
     assert state.first_out is not None
     if action is Action.CONFIRM_LEAVE:
+        if state.out_count == 0:  # the first clear fix after band ones: the exit counts from here
+            return transition(replace(state, phase=Phase.INSIDE), Event.CLEAR_OUT, fix, dwell_s=dwell_s, rules=rules)
         count = state.out_count + 1
         if rules.exit_fixes is not None and count >= rules.exit_fixes:
             return Step(None, Outcome.EXITED_FIXES, (state.first_out, fix))

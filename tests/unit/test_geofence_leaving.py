@@ -62,6 +62,16 @@ def test_a_band_fix_does_not_cancel_a_pending_exit_however_old() -> None:
     assert state.inside == ()
 
 
+def test_an_exit_through_the_band_is_dated_by_its_first_clear_fix() -> None:
+    # 150 m (band), then 300 m twice: the car was surely out from the first 300 m fix on.
+    _, signals = run(
+        [fix(0, 0.0), fix(MIN, 150.0, speed=30.0), fix(2 * MIN, 300.0), fix(3 * MIN, 300.0)], [pawn_shop()]
+    )
+    assert kinds(signals) == ["Entered", "Exited"]
+    assert signals[1].at == T0 + timedelta(seconds=2 * MIN)
+    assert [f.ts for f in signals[1].evidence] == [T0 + timedelta(seconds=2 * MIN), T0 + timedelta(seconds=3 * MIN)]
+
+
 def test_a_car_parked_180_to_190_m_from_a_120_m_fence_does_not_dwell() -> None:
     # It stops in the lot for two minutes, then parks just beyond the fence for three hours. Its
     # fixes (every 10 min) drift between the band (180 m, accuracy 20 m: 40 m beyond the fence net
