@@ -171,7 +171,9 @@ def transition(
         return Step(replace(state, phase=Phase.LEAVING, first_out=fix, out_count=count))
     assert state.first_out is not None
     if action is Action.CONFIRM_LEAVE:
-        if state.out_count == 0:  # the first clear fix after band ones: the exit counts from here
+        if state.out_count == 0:
+            # The first clear fix after band ones: the pending exit starts afresh from it (its clock
+            # and its date), exactly as if the band fixes had not been seen.
             return transition(replace(state, phase=Phase.INSIDE), Event.CLEAR_OUT, fix, dwell_s=dwell_s, rules=rules)
         count = state.out_count + 1
         if rules.exit_fixes is not None and count >= rules.exit_fixes:

@@ -40,7 +40,7 @@ RuleBook = Mapping[FenceKind, Rules]
 
 @dataclass(frozen=True, slots=True)
 class DeviceFences:
-    """One device's fence state: the fences it is inside (or leaving), and its last fix time."""
+    """One device's fence state: the fences it is entering, inside or leaving, and its last fix time."""
 
     inside: tuple[tuple[FenceId, FenceState], ...] = ()
     last_ts: datetime | None = None
