@@ -83,7 +83,7 @@ class FenceSignal:
     fence_id: FenceId
     fence_kind: FenceKind
     subtype: RiskZoneType | None
-    at: datetime  # event time of the deciding fix (an exit: the first fix that saw the car out)
+    at: datetime  # event time of the deciding fix (an exit: the first fix of its pending exit)
     evidence: tuple[Fix, ...]
     thresholds: Thresholds
 

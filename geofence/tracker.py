@@ -101,7 +101,7 @@ def expire_silent(
     simulation) and every device's fence state: `expire_silent(world.index, memory.fences, now)`.
     A device that leaves a fence and then falls silent (cut, jammed, out of coverage) would
     otherwise stay "leaving" until it reports again. Only devices whose state changed are in
-    `states`; the signals are dated like any exit, by the first fix that saw the car outside.
+    `states`; the signals are dated like any exit, by the first clearly-outside fix of the pending exit.
     """
     changed: dict[DeviceId, DeviceFences] = {}
     signals: list[FenceSignal] = []
