@@ -33,7 +33,7 @@ from geofence.fence import Fence
 from geofence.index import FenceIndex
 from geofence.regions import builtin_regions
 from geofence.signals import Dwelled, Entered, Exited, FenceSignal
-from geofence.tracker import DeviceFences, evaluate_batch
+from geofence.tracker import DeviceFences, evaluate_batch, expire_silent
 
 REGION_FENCE_BASE = 2_000_000_000  # ids of the built-in region fences, clear of the fences table's
 
@@ -184,7 +184,8 @@ def judge(memory: Memory, positions: Sequence[Position], world: World, loans: Lo
 
 
 def sweep(memory: Memory, world: World, loans: LoanLookup, now: datetime) -> Verdict:
-    """Offline and long-idle at `now` (wall time, or the event-time watermark).
+    """Offline and long-idle at `now` (wall time, or the event-time watermark), and the fence exits
+    of devices silent since they began to leave.
 
     Each condition is signalled once per episode: the flags are kept in the device state, so a
     collector's resolution is not undone by the next sweep.
@@ -205,8 +206,11 @@ def sweep(memory: Memory, world: World, loans: LoanLookup, now: datetime) -> Ver
             flagged[s.device_id] = dataclasses.replace(state, idle_open=True)
         elif s.kind == AlertKind.OFFLINE:
             flagged[s.device_id] = dataclasses.replace(state, offline_open=True)
-    actions = _decide(world, memory, signals, {}, loans) if signals else []
-    return Verdict(flagged, {}, actions, len(signals))
+    # A car that left a fence and fell silent has left once the exit time has passed.
+    fenced = expire_silent(world.index, memory.fences, now)
+    signals += [s for s in (_fence_signal(world.index, f) for f in fenced.signals) if s is not None]
+    actions = _decide(world, memory, signals, fenced.states, loans) if signals else []
+    return Verdict(flagged, dict(fenced.states), actions, len(signals))
 
 
 def relocate(tracks: Tracks, world: World, loans: Mapping[Vin, Loan], *, now: datetime, timezone: str) -> Verdict:

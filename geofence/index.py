@@ -14,9 +14,14 @@ then measured exactly, vectorised over all pairs:
 Membership rule (DESIGN.md, after Home Assistant's zone): inside when excess < 0, that is
 distance − accuracy < radius (polygons buffered by accuracy); clearly outside when excess > margin
 (50 m). In between is the hysteresis band that keeps a drifting parked car from flapping.
+
+Entering asks more: the fix is contained when its whole accuracy circle lies inside the fence,
+and the fence kind's entry depth further in (distance + accuracy <= radius − depth; polygons: an
+interior point at least accuracy + depth from the boundary). Accuracy so shrinks a fence for
+entering and widens it for staying, never the other way (home-assistant/core#48860).
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -26,8 +31,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from domain.ids import FenceId
+from domain.vocabulary import FenceKind
 from geofence.fence import Fence
 from geofence.projection import metres_per_degree
+from geofence.signals import DEFAULT_RULES, Rules
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -50,6 +57,7 @@ class Membership:
     excess_m: Floats  # distance beyond the boundary minus accuracy; < 0 means inside
     inside: Bools
     clear_out: Bools
+    contained: Bools  # the accuracy circle lies inside, at least the kind's entry depth deep
     offsets: Ints  # pairs of position i are offsets[i]:offsets[i + 1]
 
     def rows(self, i: int) -> slice:
@@ -69,16 +77,21 @@ class FenceIndex:
     _lat0: Floats  # circle centre, or polygon frame reference
     _lon0: Floats
     _radius: Floats  # 0 for polygons
+    _depth: Floats  # entry depth of the fence's kind, metres
     _kx: Floats  # polygon frame scales, metres per degree
     _ky: Floats
     _local: npt.NDArray[np.object_]  # polygons in their metric frame; None for circles
+    _edges: npt.NDArray[np.object_]  # their boundaries (entry depth is measured from them)
 
     @classmethod
-    def build(cls, fences: Sequence[Fence], *, margin_m: float = MARGIN_M) -> "FenceIndex":
+    def build(
+        cls, fences: Sequence[Fence], *, margin_m: float = MARGIN_M, rules: Mapping[FenceKind, Rules] = DEFAULT_RULES
+    ) -> "FenceIndex":
         """Index these fences (vectorised: envelopes, frames and projected polygons)."""
         fences = tuple(fences)
         n = len(fences)
         is_circle = np.fromiter((f.is_circle for f in fences), dtype=np.bool_, count=n)
+        depth = np.fromiter((rules[f.kind].enter_depth_m for f in fences), dtype=np.float64, count=n)
         geoms = np.array([f.geometry for f in fences], dtype=object)
         radius = np.fromiter((f.radius_m or 0.0 for f in fences), dtype=np.float64, count=n)
         bounds = shapely.bounds(geoms) if n else np.empty((0, 4))
@@ -96,6 +109,8 @@ class FenceIndex:
             local[row] = _to_frame(fences[row].geometry, lon0[row], lat0[row], kx[row], ky[row])
         if n:
             shapely.prepare(local[~is_circle])
+        edges = np.full(n, None, dtype=object)
+        edges[~is_circle] = shapely.boundary(local[~is_circle])
         return cls(
             fences=fences,
             row_of={f.fence_id: i for i, f in enumerate(fences)},
@@ -105,9 +120,11 @@ class FenceIndex:
             _lat0=lat0,
             _lon0=lon0,
             _radius=radius,
+            _depth=depth,
             _kx=kx,
             _ky=ky,
             _local=local,
+            _edges=edges,
         )
 
     def __len__(self) -> int:
@@ -134,31 +151,41 @@ class FenceIndex:
         pos, fen = self.candidates(la, lo, acc)
         order = np.lexsort((fen, pos))
         pos, fen = pos[order], fen[order]
-        inside, clear_out, excess = self.measure(la[pos], lo[pos], acc[pos], fen)
+        inside, clear_out, contained, excess = self.measure(la[pos], lo[pos], acc[pos], fen)
         offsets = np.searchsorted(pos, np.arange(la.size + 1)).astype(np.int64)
-        return Membership(pos, fen, excess, inside, clear_out, offsets)
+        return Membership(pos, fen, excess, inside, clear_out, contained, offsets)
 
-    def measure(self, lat: Floats, lon: Floats, accuracy_m: Floats, fence_rows: Ints) -> tuple[Bools, Bools, Floats]:
-        """(inside, clearly outside, excess metres) for fix/fence pairs given as parallel arrays."""
+    def measure(
+        self, lat: Floats, lon: Floats, accuracy_m: Floats, fence_rows: Ints
+    ) -> tuple[Bools, Bools, Bools, Floats]:
+        """(inside, clearly outside, contained, excess metres) for fix/fence pairs as parallel arrays."""
         fen = fence_rows
         excess = np.empty(fen.size, dtype=np.float64)
         interior = np.zeros(fen.size, dtype=np.bool_)
+        contained = np.zeros(fen.size, dtype=np.bool_)
         circ = self._is_circle[fen]
         cf = fen[circ]
         kx, ky = metres_per_degree((lat[circ] + self._lat0[cf]) / 2.0)
         dist = np.hypot((lon[circ] - self._lon0[cf]) * kx, (lat[circ] - self._lat0[cf]) * ky)
         excess[circ] = dist - self._radius[cf] - accuracy_m[circ]
+        contained[circ] = dist + accuracy_m[circ] <= self._radius[cf] - self._depth[cf]
         poly = ~circ
         pf = fen[poly]
         if pf.size:
             x = (lon[poly] - self._lon0[pf]) * self._kx[pf]
             y = (lat[poly] - self._lat0[pf]) * self._ky[pf]
             geoms = self._local[pf]
-            interior[poly] = shapely.contains_xy(geoms, x, y)
-            excess[poly] = shapely.distance(geoms, shapely.points(x, y)) - accuracy_m[poly]
+            points = shapely.points(x, y)
+            within = shapely.contains_xy(geoms, x, y)
+            interior[poly] = within
+            excess[poly] = shapely.distance(geoms, points) - accuracy_m[poly]
+            depth = np.zeros(pf.size, dtype=np.float64)
+            if within.any():
+                depth[within] = shapely.distance(self._edges[pf[within]], points[within])
+            contained[poly] = within & (depth >= accuracy_m[poly] + self._depth[pf])
         inside = interior | (excess < 0.0)
         clear_out = ~interior & (excess > self.margin_m)
-        return inside, clear_out, excess
+        return inside, clear_out, contained, excess
 
 
 def _to_frame(geometry: BaseGeometry, lon0: float, lat0: float, kx: float, ky: float) -> BaseGeometry:

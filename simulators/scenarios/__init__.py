@@ -1,7 +1,7 @@
 """Labelled risk scenarios (positives that must alert, negatives that must not), by name."""
 
 from simulators.fleet import Casting
-from simulators.scenarios import devices, movement, negatives
+from simulators.scenarios import devices, fences, movement, negatives
 from simulators.scenarios.base import Context, Outcome, Scenario, ScenarioError, ordinary
 
 __all__ = [
@@ -75,6 +75,7 @@ POSITIVES: tuple[Scenario, ...] = (
         movement.region_exit,
         summary="day trip past the edge of the bound region: region_exit",
     ),
+    *fences.POSITIVES,
 )
 
 NEGATIVES: tuple[Scenario, ...] = (
@@ -126,6 +127,7 @@ NEGATIVES: tuple[Scenario, ...] = (
         negative=True,
         summary="sleeps in an underground garage every night: the wireless unit misses its night slots",
     ),
+    *fences.NEGATIVES,
 )
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (*POSITIVES, *NEGATIVES)}

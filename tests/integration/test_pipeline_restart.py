@@ -51,10 +51,11 @@ def test_a_region_exit_after_a_restart_is_still_seen(fresh_db: str) -> None:
         )
         fences.insert_fence(conn, dataclasses.replace(region, is_global=False, loan_ids=frozenset({LoanId("L-RS1")})))
     t0 = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
-    # Before the restart: the car drives inside its region.
-    _judge(fresh_db, [_fix(t0 + timedelta(minutes=i), SHANGHAI[0] + i * 0.001, SHANGHAI[1]) for i in range(5)])
-    # After it (a new pipeline, state from the database): the car leaves the region, 60 km north.
-    _judge(fresh_db, [_fix(t0 + timedelta(hours=1, minutes=i), SHANGHAI[0] + 0.55, SHANGHAI[1]) for i in range(3)])
+    # Before the restart: the car drives inside its region (11 min: long enough to be in it).
+    _judge(fresh_db, [_fix(t0 + timedelta(minutes=i), SHANGHAI[0] + i * 0.001, SHANGHAI[1]) for i in range(12)])
+    # After it (a new pipeline, state from the database): the car leaves the region, 60 km north,
+    # and is out for the 10 min a region exit takes.
+    _judge(fresh_db, [_fix(t0 + timedelta(hours=1, minutes=i), SHANGHAI[0] + 0.55, SHANGHAI[1]) for i in range(11)])
     with psycopg.connect(fresh_db) as conn:
         rows = conn.execute("SELECT kind, loan_id FROM alerts").fetchall()
     assert rows == [("region_exit", "L-RS1")]

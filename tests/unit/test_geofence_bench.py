@@ -27,7 +27,7 @@ def test_index_decides_the_same_pairs_as_the_brute_force() -> None:
     inside_pairs = {(int(p), int(f)) for p, f in zip(m.position[m.inside], m.fence[m.inside], strict=True)}
     brute_pairs = set()
     for p in range(lat.size):
-        inside, _, _ = index.measure(
+        inside, _, _, _ = index.measure(
             np.full(rows.size, lat[p]), np.full(rows.size, lon[p]), np.full(rows.size, acc[p]), rows
         )
         brute_pairs |= {(p, int(f)) for f in np.flatnonzero(inside)}

@@ -101,6 +101,33 @@ def test_polygon_with_a_hole() -> None:
     assert verdict(index, lat, lon, 31.0) == (True, False)
 
 
+def contained(index: FenceIndex, lat: float, lon: float, acc: float) -> bool:
+    m = index.evaluate([lat], [lon], [acc])
+    return bool(m.contained[0]) if m.position.size else False
+
+
+def test_containment_shrinks_a_circle_by_the_accuracy() -> None:
+    index = FenceIndex.build([pawn_shop(120.0)])
+    lat, lon = north_of(PAWN_LAT, PAWN_LON, 126.0)
+    assert verdict(index, lat, lon, 10.0) == (True, False)  # overlap: enough to stay inside
+    assert not contained(index, lat, lon, 10.0)  # never enough to enter
+    lat, lon = north_of(PAWN_LAT, PAWN_LON, 100.0)
+    assert contained(index, lat, lon, 19.99)
+    assert not contained(index, lat, lon, 20.01)
+
+
+def test_containment_in_a_polygon_is_measured_from_its_nearest_edge_and_the_region_depth() -> None:
+    index = FenceIndex.build([market_with_hole()])
+    lat, lon = north_of(PAWN_LAT, PAWN_LON, 750.0)  # mid-ring: 250 m from both edges
+    assert contained(index, lat, lon, 240.0)
+    assert not contained(index, lat, lon, 260.0)
+    region = Fence(FenceId(3), "Region", FenceKind.ALLOWED_REGION, market_with_hole().geometry)
+    index = FenceIndex.build([region])
+    assert contained(index, lat, lon, 190.0)  # 190 + the region's 50 m entry depth < 250
+    assert not contained(index, lat, lon, 210.0)
+    assert not contained(index, PAWN_LAT, PAWN_LON, 0.0)  # the hole is not the fence
+
+
 def test_batch_rows_group_pairs_by_fix() -> None:
     index = FenceIndex.build([pawn_shop(), market_with_hole()])
     far_lat, far_lon = north_of(PAWN_LAT, PAWN_LON, 20_000.0)

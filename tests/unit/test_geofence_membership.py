@@ -1,5 +1,8 @@
 """Edge-triggered fence membership: no flapping, exits after 2 clear fixes or 5 minutes, coarse fixes
-never cross, dwell at exactly the threshold, active hours (overnight too), small rebuildable state."""
+never cross, dwell at exactly the threshold, active hours (overnight too), small rebuildable state.
+
+Fixes are of a parked car (speed 0) unless a test says otherwise: entering rules are in
+test_geofence_entry.py, the border and silence rules in test_geofence_leaving.py."""
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -19,7 +22,7 @@ from geofence.index import FenceIndex
 from geofence.membership import TRANSITIONS, Event, Phase, action_for
 from geofence.projection import metres_per_degree
 from geofence.signals import Dwelled, Entered, Exited, ExitReason, FenceSignal
-from geofence.tracker import DeviceFences, evaluate_batch, expire_device, rebuild
+from geofence.tracker import DeviceFences, evaluate_batch, expire_silent, rebuild
 
 PAWN_LAT, PAWN_LON = 31.2304, 121.4737  # pawn shop near People's Square, Shanghai
 CAR = DeviceId("car-1")
@@ -33,9 +36,21 @@ def pawn_shop(**kw: object) -> Fence:
     return Fence(FenceId(1), "Pawn shop", FenceKind.RISK_ZONE, Point(PAWN_LON, PAWN_LAT), **args)  # type: ignore[arg-type]
 
 
-def fix(seconds: float, north_m: float, *, acc: float = 10.0, source: str = "gps", device: str = CAR) -> Position:
+def fix(
+    seconds: float,
+    north_m: float,
+    *,
+    acc: float = 10.0,
+    source: str = "gps",
+    device: str = CAR,
+    speed: float | None = 0.0,
+    ignition: bool | None = None,
+) -> Position:
     ts = T0 + timedelta(seconds=seconds)
-    return Position(DeviceId(device), ts, PAWN_LAT + north_m / KY, PAWN_LON, ts, accuracy_m=acc, source=source)
+    lat = PAWN_LAT + north_m / KY
+    return Position(
+        DeviceId(device), ts, lat, PAWN_LON, ts, accuracy_m=acc, speed_kmh=speed, ignition=ignition, source=source
+    )
 
 
 def run(
@@ -54,7 +69,7 @@ def kinds(signals: Sequence[FenceSignal]) -> list[str]:
     return [type(s).__name__ for s in signals]
 
 
-def test_one_inside_fix_enters_with_the_fix_as_evidence() -> None:
+def test_one_fix_at_rest_inside_enters_with_the_fix_as_evidence() -> None:
     _, signals = run([fix(0, 500), fix(30, 20)])
     assert kinds(signals) == ["Entered"]
     (entered,) = signals
@@ -97,11 +112,14 @@ def test_an_exit_is_dated_by_the_first_clear_fix_not_by_the_confirmation() -> No
     assert isinstance(exited, Exited) and exited.at == T0 + timedelta(seconds=30)
 
 
-def test_a_fix_back_in_the_band_cancels_a_pending_exit() -> None:
-    _, signals = run([fix(0, 0), fix(30, 400), fix(60, 130), fix(90, 400)])
+def test_a_fix_back_inside_cancels_a_pending_exit_a_band_fix_does_not() -> None:
+    # 95 m, accuracy 10 m: the accuracy circle overlaps the 100 m fence: back inside.
+    _, signals = run([fix(0, 0), fix(30, 400), fix(60, 95), fix(90, 400)])
     assert kinds(signals) == ["Entered"]
-    _, signals = run([fix(0, 0), fix(30, 400), fix(60, 130), fix(90, 400), fix(120, 400)])
+    # 130 m: 20 m beyond the fence net of accuracy, short of the 50 m margin: proves nothing either way.
+    _, signals = run([fix(0, 0), fix(30, 400), fix(60, 130), fix(90, 400)])
     assert kinds(signals) == ["Entered", "Exited"]
+    assert signals[1].at == T0 + timedelta(seconds=30)
 
 
 def test_exit_after_five_minutes_with_only_coarse_fixes_after_the_clear_one() -> None:
@@ -118,10 +136,12 @@ def test_exit_sweep_after_five_minutes_of_silence() -> None:
     index = FenceIndex.build([pawn_shop()])
     state, _ = run([fix(0, 0), fix(60, 400)])
     first_out = T0 + timedelta(seconds=60)
-    kept, signals = expire_device(index, CAR, state, first_out + timedelta(seconds=299))
-    assert signals == [] and kept.inside == state.inside
-    kept, signals = expire_device(index, CAR, state, first_out + timedelta(seconds=300))
-    assert kinds(signals) == ["Exited"] and kept.inside == ()
+    swept = expire_silent(index, {CAR: state}, first_out + timedelta(seconds=299))
+    assert swept.signals == [] and swept.states == {}  # nothing changed: nothing to save
+    swept = expire_silent(index, {CAR: state}, first_out + timedelta(seconds=300))
+    assert kinds(swept.signals) == ["Exited"] and swept.states[CAR].inside == ()
+    (exited,) = swept.signals
+    assert isinstance(exited, Exited) and exited.reason is ExitReason.TIME and exited.at == first_out
 
 
 def test_coarse_fixes_never_cross() -> None:

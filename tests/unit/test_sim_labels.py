@@ -16,8 +16,8 @@ FIELDS = {"scenario", "kind", "loan_id", "vin", "device_id", "start", "end", "ne
 def test_simulated_labels_are_well_formed_and_round_trip(tmp_path: Path) -> None:
     sim = simulate(SimConfig(vehicles=40, days=5, seed=2, start=datetime(2026, 11, 2, tzinfo=UTC)))
     path = tmp_path / "labels.jsonl"
-    # 14 positive, 6 negative, and 2 nights of garage_nights while they are learned
-    assert write_labels(path, sim.labels) == len(sim.labels) == 22
+    # 16 positive, 9 negative, and 2 nights of garage_nights while they are learned
+    assert write_labels(path, sim.labels) == len(sim.labels) == 27
     loans = {m.loan.loan_id: m for m in sim.fleet.members}
     for line in path.read_bytes().splitlines():
         obj = orjson.loads(line)

@@ -43,6 +43,7 @@ def test_every_scenario_was_laid(sim: Simulation) -> None:
         "relocation", "risk_zone_dwell", "long_idle", "power_cut", "device_separation", "tow", "jamming",
         "reappeared_far", "gps_jump", "region_exit", "parks_beside_pawn_shop", "underground_garage",
         "holiday_trip", "taxi_heavy_user", "wireless_once_a_day", "garage_nights",
+        "border_weave", "exit_then_silence", "drive_by_risk_zone", "parks_in_fence_band",
     }  # fmt: skip
 
 
