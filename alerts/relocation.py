@@ -18,8 +18,8 @@ from alerts.signal import Signal
 from domain.assets import Device, Loan
 from domain.ids import DeviceId, Vin
 from domain.vocabulary import AlertKind, DeviceKind
+from geofence.admin_regions import admin_regions
 from geofence.home import Home, home_cluster, outside_region, overnight_far
-from geofence.regions import builtin_regions
 from geofence.signals import Relocation
 from geofence.staypoints import StayPoint, stay_points
 
@@ -60,7 +60,7 @@ def relocations(
 ) -> list[Signal]:
     """Relocation signals for every monitored car, judged at `now`."""
     chosen = tracked(devices, loans)
-    regions = builtin_regions()
+    regions = admin_regions()
     signals: list[Signal] = []
     for vin, device_id in chosen.items():
         track = tracks.get(device_id)
@@ -73,7 +73,7 @@ def relocations(
         if home is None and loan.home_lat is not None and loan.home_lon is not None:
             home = Home(loan.home_lat, loan.home_lon, nights=0, stays=0)
         found = overnight_far(stays, home, now=now, timezone=timezone) if home is not None else None
-        region = regions.get(loan.bound_region or "")
+        region = regions.get(loan.bound_region)  # the real outline of the province or city named
         if found is None and region is not None:
             times = [datetime.fromtimestamp(t, now.tzinfo) for t in ts]
             zeros = np.zeros(len(ts))
