@@ -32,6 +32,7 @@ from geofence.admin_regions import admin_regions
 from geofence.errors import UnknownRegion
 from geofence.fence import Fence
 from geofence.index import FenceIndex
+from geofence.regions import Region, region_of_fences
 from geofence.signals import Dwelled, Entered, Exited, FenceSignal
 from geofence.tracker import DeviceFences, evaluate_batch
 
@@ -109,6 +110,22 @@ def _region_fences(loans: Iterable[Loan]) -> list[Fence]:
         fence = regions.region(adcode).as_fence(FenceId(REGION_FENCE_BASE + int(adcode)))
         out.append(dataclasses.replace(fence, is_global=False, loan_ids=frozenset(loan_ids)))
     return out
+
+
+def held_regions(index: FenceIndex) -> dict[LoanId, Region]:
+    """The region each loan is held to: its allowed_region fences (own, or from bound_region)."""
+    fences: dict[LoanId, list[Fence]] = {}
+    for fence in index.fences:
+        if fence.kind == FenceKind.ALLOWED_REGION and not fence.is_global:
+            for loan_id in fence.loan_ids:
+                fences.setdefault(loan_id, []).append(fence)
+    return {loan_id: region_of_fences(_region_id(own), own) for loan_id, own in fences.items()}
+
+
+def _region_id(fences: Sequence[Fence]) -> str:
+    """A bound region's adcode; a fence of the loan's own by its id."""
+    ids = [int(f.fence_id) for f in fences]
+    return ",".join(str(i - REGION_FENCE_BASE) if i >= REGION_FENCE_BASE else f"fence {i}" for i in ids)
 
 
 @dataclass(slots=True)
@@ -192,7 +209,8 @@ def sweep(memory: Memory, world: World, loans: LoanLookup, now: datetime) -> Ver
 
 def relocate(tracks: Tracks, world: World, loans: Mapping[Vin, Loan], *, now: datetime, timezone: str) -> Verdict:
     """Relocation over the night fixes the shell read for `relocation.tracked(...)` devices."""
-    signals = relocations(tracks, now=now, devices=world.devices, loans=loans, timezone=timezone)
+    held_to = held_regions(world.index)
+    signals = relocations(tracks, now=now, devices=world.devices, loans=loans, timezone=timezone, held_to=held_to)
     actions = _decide(world, Memory(), signals, {}, lambda vins: loans) if signals else []
     return Verdict({}, {}, actions, len(signals))
 

@@ -4,7 +4,9 @@ Pure. Over the precise evening-to-morning fixes the shell read for each monitore
 (`tracked` says which device, `HOME_WINDOW` how far back) it finds stay points, takes the home
 cluster (the most frequent overnight stay area of the last 30 days; the loan's declared home
 address until there are nights to go on), and signals relocation when >= 2 nights of the last 7
-were spent > 80 km from it, or the car has stood >= 24 h clearly outside its bound region.
+were spent > 80 km from it, or the car has stood >= 24 h clearly outside its bound region (the
+same region region exit holds it to: the real outline of the province or city it names, unless
+the loan has an allowed_region fence of its own).
 """
 
 from collections.abc import Mapping
@@ -16,10 +18,11 @@ import numpy.typing as npt
 
 from alerts.signal import Signal
 from domain.assets import Device, Loan
-from domain.ids import DeviceId, Vin
+from domain.ids import DeviceId, LoanId, Vin
 from domain.vocabulary import AlertKind, DeviceKind
 from geofence.admin_regions import admin_regions
 from geofence.home import Home, home_cluster, outside_region, overnight_far
+from geofence.regions import Region
 from geofence.signals import Relocation
 from geofence.staypoints import StayPoint, stay_points
 
@@ -57,8 +60,14 @@ def relocations(
     devices: Mapping[DeviceId, Device],
     loans: Mapping[Vin, Loan],
     timezone: str,
+    held_to: Mapping[LoanId, Region] | None = None,
 ) -> list[Signal]:
-    """Relocation signals for every monitored car, judged at `now`."""
+    """Relocation signals for every monitored car, judged at `now`.
+
+    `held_to` is the region each loan's car must stay in, as region exit judges it (the loan's
+    own allowed_region fence, else the real outline of its bound_region); without it, the outline
+    of the province or city the bound_region names.
+    """
     chosen = tracked(devices, loans)
     regions = admin_regions()
     signals: list[Signal] = []
@@ -73,7 +82,7 @@ def relocations(
         if home is None and loan.home_lat is not None and loan.home_lon is not None:
             home = Home(loan.home_lat, loan.home_lon, nights=0, stays=0)
         found = overnight_far(stays, home, now=now, timezone=timezone) if home is not None else None
-        region = regions.get(loan.bound_region)  # the real outline of the province or city named
+        region = held_to.get(loan.loan_id) if held_to is not None else regions.get(loan.bound_region)
         if found is None and region is not None:
             times = [datetime.fromtimestamp(t, now.tzinfo) for t in ts]
             zeros = np.zeros(len(ts))

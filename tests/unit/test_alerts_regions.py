@@ -107,13 +107,27 @@ def nights_at(where: tuple[float, float], nights: int, now: datetime) -> Track:
     return np.array(ts), lat, lon
 
 
-def relocation_verdict(bound_region: str, where: tuple[float, float]) -> list[AlertDraft | Clear]:
+def relocation_verdict(
+    bound_region: str, where: tuple[float, float], fences: list[Fence] | None = None
+) -> list[AlertDraft | Clear]:
     now = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
     the_loan = loan(bound_region, home=PEOPLES_SQUARE)
     verdict = relocate(
-        {DEVICE: nights_at(where, 3, now)}, world(the_loan), {VIN: the_loan}, now=now, timezone="Asia/Shanghai"
+        {DEVICE: nights_at(where, 3, now)}, world(the_loan, fences), {VIN: the_loan}, now=now, timezone="Asia/Shanghai"
     )
     return verdict.actions
+
+
+def territory(fence_id: int, centre: tuple[float, float], radius_m: float) -> Fence:
+    return Fence(
+        fence_id=FenceId(fence_id),
+        name=f"territory {fence_id}",
+        kind=FenceKind.ALLOWED_REGION,
+        geometry=parse_geometry({"type": "Point", "coordinates": [centre[1], centre[0]]}),
+        radius_m=radius_m,
+        is_global=False,
+        loan_ids=frozenset({LoanId("LN-1")}),
+    )
 
 
 def test_nights_just_across_the_shanghai_line_are_a_relocation_the_old_box_missed() -> None:
@@ -124,3 +138,16 @@ def test_nights_just_across_the_shanghai_line_are_a_relocation_the_old_box_misse
     assert alert.evidence["reason"] == "outside_region" and alert.evidence["region"] == "310000"
     assert relocation_verdict("上海市", JIADING) == []  # as far from home, still in Shanghai
     assert relocation_verdict("Jiangsu", KUNSHAN) == []
+
+
+def test_relocation_holds_the_car_to_the_same_region_as_region_exit() -> None:
+    """A loan's own allowed_region fence overrides its bound region for both rules."""
+    wide = territory(8, PEOPLES_SQUARE, 80_000.0)  # Shanghai and Kunshan
+    assert relocation_verdict("上海市", KUNSHAN, [wide]) == []
+    narrow = territory(9, PEOPLES_SQUARE, 20_000.0)
+    [alert] = relocation_verdict("上海市", JIADING, [narrow])
+    assert isinstance(alert, AlertDraft) and alert.evidence["region"] == "fence 9"
+    # Two territories: outside is outside both.
+    assert relocation_verdict("上海市", JIADING, [narrow, territory(10, JIADING, 5_000.0)]) == []
+    [both] = relocation_verdict("上海市", KUNSHAN, [narrow, territory(10, JIADING, 5_000.0)])
+    assert isinstance(both, AlertDraft) and both.evidence["region"] == "fence 9,fence 10"
