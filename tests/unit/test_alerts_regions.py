@@ -23,6 +23,8 @@ ZHUZHOU = (27.8274, 113.1340)
 PEOPLES_SQUARE = (31.2304, 121.4737)  # Shanghai
 KUNSHAN = (31.3846, 120.9807)  # Kunshan, Jiangsu: 50 km from People's Square, inside the old Shanghai box
 JIADING = (31.3750, 121.2650)  # Jiading, Shanghai: as far out, on this side of the line
+# Either side of the Shanghai / Kunshan line on 31.33° N (121.128° E in WGS-84), 280 m from it.
+ANTING_SIDE, HUAQIAO_SIDE = (31.33, 121.131), (31.33, 121.125)
 # The approximate box "CN-SH" stood for until real outlines: 30°40′–31°53′ N, 120°52′–122°12′ E.
 OLD_SHANGHAI_BOX = (30 + 40 / 60, 120 + 52 / 60, 31 + 53 / 60, 122 + 12 / 60)
 
@@ -137,6 +139,10 @@ def test_nights_just_across_the_shanghai_line_are_a_relocation_the_old_box_misse
     assert isinstance(alert, AlertDraft) and alert.kind == AlertKind.RELOCATION.value
     assert alert.evidence["reason"] == "outside_region" and alert.evidence["region"] == "310000"
     assert relocation_verdict("上海市", JIADING) == []  # as far from home, still in Shanghai
+    # Just across the line: 280 m into Kunshan is outside Shanghai, 280 m short of it is not.
+    [across] = relocation_verdict("CN-SH", HUAQIAO_SIDE)
+    assert isinstance(across, AlertDraft) and across.evidence["reason"] == "outside_region"
+    assert relocation_verdict("CN-SH", ANTING_SIDE) == []
     assert relocation_verdict("Jiangsu", KUNSHAN) == []
 
 
