@@ -235,7 +235,9 @@ class AdminRegions:
         """The adcode a bound_region names; UnknownRegion (with the reason) when it names none or several."""
         found = self._lookup(key)
         if not found:
-            raise UnknownRegion(key, "no province or city has this adcode or name")
+            raise UnknownRegion(
+                key, "no province or city has this adcode or name (give an adcode such as 430100, or 长沙市, Hunan)"
+            )
         if len(found) > 1:
             names = ", ".join(f"{self._entries[a].name} ({a})" for a in found)
             raise UnknownRegion(key, f"ambiguous, it names {names}: give the full name or the adcode")

@@ -54,9 +54,7 @@ class LoanIn(BaseModel):
         try:
             admin_regions().resolve(value)
         except UnknownRegion as exc:
-            raise ValueError(
-                f"{exc.reason}: {value!r} (give a province or city adcode such as 430100, or its name)"
-            ) from exc
+            raise ValueError(f"{value!r}: {exc.reason}") from exc
         return value
 
 
