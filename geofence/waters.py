@@ -45,6 +45,9 @@ _NEIGHBOURS: Final = {
     "VNM": (102, 8, 110, 24),
 }
 
+# China's extent widened by the closing distance and more: no region's water reaches past it.
+_NEAR_CHINA: Final = (72.0, 2.0, 137.0, 55.0)
+
 Bounds = tuple[float, float, float, float]
 
 
@@ -65,7 +68,8 @@ class Land:
         with self._lock:
             mask = self._masks.get(key)
             if mask is None:
-                mask = self._masks[key] = self._read(relative)
+                # Only the part near China is ever subtracted (Russia's whole outline is 300k vertices).
+                mask = self._masks[key] = shapely.clip_by_rect(self._read(relative), *_NEAR_CHINA)
             return mask
 
     def near(self, bounds: Bounds) -> list[BaseGeometry]:
