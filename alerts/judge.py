@@ -29,13 +29,17 @@ from domain.assets import Device, Loan
 from domain.ids import DeviceId, FenceId, LoanId, Vin
 from domain.position import Position
 from domain.vocabulary import AlertKind, DeviceKind, FenceKind
+from geofence.admin_regions import admin_regions
+from geofence.errors import UnknownRegion
 from geofence.fence import Fence
 from geofence.index import FenceIndex
-from geofence.regions import builtin_regions
+from geofence.regions import Region, region_of_fences
 from geofence.signals import Dwelled, Entered, Exited, FenceSignal
 from geofence.tracker import DeviceFences, evaluate_batch, expire_silent
 
-REGION_FENCE_BASE = 2_000_000_000  # ids of the built-in region fences, clear of the fences table's
+# A bound region's fence id is this plus its adcode (< 10⁶): clear of the fences table's ids, and
+# the same in every world built, so a car's membership survives a reload that adds other regions.
+REGION_FENCE_BASE = 2_000_000_000
 
 # The loans of these vehicles, as they stand now (days past due read fresh at decision time).
 LoanLookup = Callable[[Collection[Vin]], Mapping[Vin, Loan]]
@@ -60,8 +64,8 @@ class World:
         loans: Mapping[Vin, Loan],
         policy: Policy,
     ) -> "World":
-        """The world of these devices, fences and loans (a loan's bound_region naming a built-in
-        region becomes an allowed_region fence, unless the loan has such a fence of its own), each
+        """The world of these devices, fences and loans (the province or city a loan's bound_region
+        names becomes an allowed_region fence, unless the loan has such a fence of its own), each
         device judged by the thresholds of its loan's portfolio."""
         partners: dict[Vin, list[DeviceId]] = {}
         for device in devices.values():
@@ -102,17 +106,38 @@ class World:
 
 
 def _region_fences(loans: Iterable[Loan]) -> list[Fence]:
-    """Built-in regions named by loans' bound_region, as allowed_region fences bound to them."""
-    regions = builtin_regions()
+    """The real regions named by loans' bound_region, as allowed_region fences bound to them."""
+    regions = admin_regions()
     bound: dict[str, set[LoanId]] = {}
     for loan in loans:
-        if loan.bound_region is not None and loan.bound_region in regions and loan.monitored:
-            bound.setdefault(loan.bound_region, set()).add(loan.loan_id)
+        if loan.bound_region is None or not loan.monitored:
+            continue
+        try:
+            adcode = regions.resolve(loan.bound_region)
+        except UnknownRegion:
+            continue  # refused at import; a value stored before that names no fence
+        bound.setdefault(adcode, set()).add(loan.loan_id)
     out = []
-    for n, (region_id, loan_ids) in enumerate(sorted(bound.items())):
-        fence = regions[region_id].as_fence(FenceId(REGION_FENCE_BASE + n))
+    for adcode, loan_ids in sorted(bound.items()):
+        fence = regions.region(adcode).as_fence(FenceId(REGION_FENCE_BASE + int(adcode)))
         out.append(dataclasses.replace(fence, is_global=False, loan_ids=frozenset(loan_ids)))
     return out
+
+
+def held_regions(index: FenceIndex) -> dict[LoanId, Region]:
+    """The region each loan is held to: its allowed_region fences (own, or from bound_region)."""
+    fences: dict[LoanId, list[Fence]] = {}
+    for fence in index.fences:
+        if fence.kind == FenceKind.ALLOWED_REGION and not fence.is_global:
+            for loan_id in fence.loan_ids:
+                fences.setdefault(loan_id, []).append(fence)
+    return {loan_id: region_of_fences(_region_id(own), own) for loan_id, own in fences.items()}
+
+
+def _region_id(fences: Sequence[Fence]) -> str:
+    """A bound region's adcode; a fence of the loan's own by its id."""
+    ids = [int(f.fence_id) for f in fences]
+    return ",".join(str(i - REGION_FENCE_BASE) if i >= REGION_FENCE_BASE else f"fence {i}" for i in ids)
 
 
 @dataclass(slots=True)
@@ -215,7 +240,8 @@ def sweep(memory: Memory, world: World, loans: LoanLookup, now: datetime) -> Ver
 
 def relocate(tracks: Tracks, world: World, loans: Mapping[Vin, Loan], *, now: datetime, timezone: str) -> Verdict:
     """Relocation over the night fixes the shell read for `relocation.tracked(...)` devices."""
-    signals = relocations(tracks, now=now, devices=world.devices, loans=loans, timezone=timezone)
+    held_to = held_regions(world.index)
+    signals = relocations(tracks, now=now, devices=world.devices, loans=loans, timezone=timezone, held_to=held_to)
     actions = _decide(world, Memory(), signals, {}, lambda vins: loans) if signals else []
     return Verdict({}, {}, actions, len(signals))
 

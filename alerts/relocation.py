@@ -4,7 +4,9 @@ Pure. Over the precise evening-to-morning fixes the shell read for each monitore
 (`tracked` says which device, `HOME_WINDOW` how far back) it finds stay points, takes the home
 cluster (the most frequent overnight stay area of the last 30 days; the loan's declared home
 address until there are nights to go on), and signals relocation when >= 2 nights of the last 7
-were spent > 80 km from it, or the car has stood >= 24 h clearly outside its bound region.
+were spent > 80 km from it, or the car has stood >= 24 h clearly outside its bound region (the
+same region region exit holds it to: the real outline of the province or city it names, unless
+the loan has an allowed_region fence of its own).
 """
 
 from collections.abc import Mapping
@@ -13,13 +15,15 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import shapely
 
 from alerts.signal import Signal
 from domain.assets import Device, Loan
-from domain.ids import DeviceId, Vin
+from domain.ids import DeviceId, LoanId, Vin
 from domain.vocabulary import AlertKind, DeviceKind
+from geofence.admin_regions import admin_regions
 from geofence.home import Home, home_cluster, outside_region, overnight_far
-from geofence.regions import builtin_regions
+from geofence.regions import Region
 from geofence.signals import Relocation
 from geofence.staypoints import StayPoint, stay_points
 
@@ -67,10 +71,16 @@ def relocations(
     devices: Mapping[DeviceId, Device],
     loans: Mapping[Vin, Loan],
     timezone: str,
+    held_to: Mapping[LoanId, Region] | None = None,
 ) -> list[Signal]:
-    """Relocation signals for every monitored car, judged at `now`."""
+    """Relocation signals for every monitored car, judged at `now`.
+
+    `held_to` is the region each loan's car must stay in, as region exit judges it (the loan's
+    own allowed_region fence, else the real outline of its bound_region); without it, the outline
+    of the province or city the bound_region names.
+    """
     chosen = tracked(devices, loans)
-    regions = builtin_regions()
+    regions = admin_regions()
     signals: list[Signal] = []
     for vin, device_id in chosen.items():
         track = tracks.get(device_id)
@@ -81,8 +91,8 @@ def relocations(
         stays = stay_points(ts, lat, lon)
         home = _home(stays, loan, now=now, timezone=timezone)
         found = overnight_far(stays, home, now=now, timezone=timezone) if home is not None else None
-        region = regions.get(loan.bound_region or "")
-        if found is None and region is not None:
+        region = held_to.get(loan.loan_id) if held_to is not None else regions.get(loan.bound_region)
+        if found is None and region is not None and not _all_inside(region, lat, lon):
             times = [datetime.fromtimestamp(t, now.tzinfo) for t in ts]
             zeros = np.zeros(len(ts))
             found = outside_region(times, lat, lon, zeros, zeros.astype(bool), region)
@@ -102,6 +112,18 @@ def _home(stays: list[StayPoint], loan: Loan, *, now: datetime, timezone: str) -
     if weak and loan.home_lat is not None and loan.home_lon is not None:
         return Home(loan.home_lat, loan.home_lon, nights=0, stays=0)
     return home
+
+
+def _all_inside(region: Region, lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64]) -> bool:
+    """True when every fix lies in the region's outline: nothing can be outside it for 24 h.
+
+    The common case, decided with a prepared point-in-polygon test (well under a microsecond a
+    fix) instead of measuring each fix's distance to an outline of thousands of vertices.
+    """
+    if region.radius_m is not None:
+        return False
+    shapely.prepare(region.geometry)  # once: the outline is the registry's, kept for the process
+    return bool(shapely.contains_xy(region.geometry, lon, lat).all())
 
 
 def home_of(tracks: Tracks, *, now: datetime, timezone: str) -> tuple[Home | None, list[StayPoint]]:

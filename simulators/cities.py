@@ -1,9 +1,13 @@
 """The simulated world: real cities, their bound regions and a base of risk zones near real places.
 
 Coordinates are WGS-84 (what a tracker's GPS reports), approximate to a few hundred metres: good
-enough to put a pawn shop "near Xujiahui" without pretending to be a survey. Bound regions are
-circles around a city (or a metropolitan area) so detectors can test membership with one distance;
-the same shapes are exposed as GeoJSON features for the fence layer.
+enough to put a pawn shop "near Xujiahui" without pretending to be a survey. A loan's bound
+region names its real city by adcode (310000 Shanghai, 330100 Hangzhou, 320500 Suzhou, 110000
+Beijing, 120000 Tianjin); scenarios draw their routes against a circle around the city, which
+ignores rivers, coasts and county lines, and the fleet run seeds that circle as the loan's own
+allowed_region fence, so region exit and relocation judge simulated cars on the shape they were
+drawn on. The metropolitan circles (CN-YRD, CN-JJJ) are custom regions of that kind only: no
+province or city spans them.
 """
 
 from dataclasses import dataclass
@@ -15,7 +19,7 @@ from simulators.geo import distance_m
 
 @dataclass(frozen=True, slots=True)
 class BoundRegion:
-    """An allowed region a loan is bound to: a named circle."""
+    """The simulated shape of an allowed region: a named circle (keyed by the region it stands for)."""
 
     region_id: str
     name: str
@@ -94,17 +98,17 @@ CITIES: dict[str, City] = {
             "Shanghai",
             31.2304,
             121.4737,
-            "CN-SH",
+            "310000",
             "CN-YRD",
             "hangzhou",
             ("沪A", "沪B", "沪D", "沪E", "沪F"),
         ),
-        City("hangzhou", "Hangzhou", 30.2741, 120.1551, "CN-ZJ-HZ", "CN-YRD", "shanghai", ("浙A",)),
-        City("suzhou", "Suzhou", 31.3105, 120.6240, "CN-JS-SZ", "CN-YRD", "hangzhou", ("苏E",)),
+        City("hangzhou", "Hangzhou", 30.2741, 120.1551, "330100", "CN-YRD", "shanghai", ("浙A",)),
+        City("suzhou", "Suzhou", 31.3105, 120.6240, "320500", "CN-YRD", "hangzhou", ("苏E",)),
         City(
-            "beijing", "Beijing", 39.9042, 116.4074, "CN-BJ", "CN-JJJ", "tianjin", ("京A", "京B", "京E", "京N", "京Q")
+            "beijing", "Beijing", 39.9042, 116.4074, "110000", "CN-JJJ", "tianjin", ("京A", "京B", "京E", "京N", "京Q")
         ),
-        City("tianjin", "Tianjin", 39.1255, 117.1901, "CN-TJ", "CN-JJJ", "beijing", ("津A", "津B", "津C")),
+        City("tianjin", "Tianjin", 39.1255, 117.1901, "120000", "CN-JJJ", "beijing", ("津A", "津B", "津C")),
     )
 }
 
@@ -120,11 +124,11 @@ CITY_WEIGHTS: dict[str, float] = {
 REGIONS: dict[str, BoundRegion] = {
     r.region_id: r
     for r in (
-        BoundRegion("CN-SH", "Shanghai", 31.2304, 121.4737, 45_000.0),
-        BoundRegion("CN-ZJ-HZ", "Hangzhou", 30.2741, 120.1551, 35_000.0),
-        BoundRegion("CN-JS-SZ", "Suzhou", 31.3105, 120.6240, 30_000.0),
-        BoundRegion("CN-BJ", "Beijing", 39.9042, 116.4074, 45_000.0),
-        BoundRegion("CN-TJ", "Tianjin", 39.1255, 117.1901, 35_000.0),
+        BoundRegion("310000", "Shanghai", 31.2304, 121.4737, 45_000.0),
+        BoundRegion("330100", "Hangzhou", 30.2741, 120.1551, 35_000.0),
+        BoundRegion("320500", "Suzhou", 31.3105, 120.6240, 30_000.0),
+        BoundRegion("110000", "Beijing", 39.9042, 116.4074, 45_000.0),
+        BoundRegion("120000", "Tianjin", 39.1255, 117.1901, 35_000.0),
         # Loans bound to a metropolitan area may travel between its cities.
         BoundRegion("CN-YRD", "Yangtze River Delta (Shanghai, Suzhou, Hangzhou)", 30.85, 120.85, 150_000.0),
         BoundRegion("CN-JJJ", "Beijing-Tianjin", 39.52, 116.80, 120_000.0),

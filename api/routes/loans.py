@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from api import cursor, views
 from api.assignees import check_collector
@@ -14,6 +14,8 @@ from api.deps import Conn, admitted, require
 from api.errors import Conflict, NotFound
 from api.policy import LocationAccess, location_access
 from domain.vocabulary import LegalHold, LoanStatus
+from geofence.admin_regions import admin_regions
+from geofence.errors import UnknownRegion
 from storage import audit, loans_admin, tracks
 from storage.database import Connection
 from storage.loans_admin import HoldExists, LoanNotFound
@@ -36,8 +38,24 @@ class LoanIn(BaseModel):
     currency: str = Field("CNY", min_length=3, max_length=3)
     home_lat: float | None = Field(None, ge=-90, le=90)
     home_lon: float | None = Field(None, ge=-180, le=180)
-    bound_region: str | None = Field(None, max_length=200)
+    bound_region: str | None = Field(
+        None,
+        max_length=200,
+        description="the province or city the car stays in: adcode (430000, 430100) or name (湖南省, 长沙市, Hunan)",
+    )
     assigned_collector: str | None = Field(None, max_length=200)
+
+    @field_validator("bound_region")
+    @classmethod
+    def _a_real_region(cls, value: str | None) -> str | None:
+        """A bound region must name one province or city: an unknown one would never raise region_exit."""
+        if value is None:
+            return None
+        try:
+            admin_regions().resolve(value)
+        except UnknownRegion as exc:
+            raise ValueError(f"{value!r}: {exc.reason}") from exc
+        return value
 
 
 class HoldIn(BaseModel):

@@ -112,6 +112,30 @@ def test_bulk_csv_names_row_and_field_and_stores_nothing_on_error(
     assert no_header.status_code == 422 and no_header.json()["field"] == "body"
 
 
+def test_bound_region_must_name_one_province_or_city(client: TestClient, loan_system: dict[str, str]) -> None:
+    loan_id, vin = unique("L"), unique("VIN")
+    for name in ("430100", "长沙市", "Hunan", "CN-SH"):
+        stored = client.put(f"/api/v1/loans/{loan_id}", json={"vin": vin, "bound_region": name}, headers=loan_system)
+        assert stored.status_code in (200, 201) and stored.json()["bound_region"] == name, name
+    for name, reason in (("Atlantis", "no province or city"), ("吉林", "ambiguous, it names 吉林省 (220000)")):
+        refused = client.put(f"/api/v1/loans/{loan_id}", json={"vin": vin, "bound_region": name}, headers=loan_system)
+        assert refused.status_code == 422, name
+        [error] = refused.json()["errors"]
+        assert error["field"] == "body.bound_region" and reason in error["reason"], error
+    assert client.get(f"/api/v1/loans/{loan_id}", headers=loan_system).json()["bound_region"] == "CN-SH"
+    # At import: the whole file is refused, the row and field named.
+    bulk = [{"loan_id": unique("L"), "vin": unique("VIN"), "bound_region": "湖南省"}]
+    bulk.append({"loan_id": unique("L"), "vin": unique("VIN"), "bound_region": "CN-YRD"})
+    refused = client.post("/api/v1/loans/bulk", json={"loans": bulk}, headers=loan_system)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "body.loans.1.bound_region"
+    assert client.get(f"/api/v1/loans/{bulk[0]['loan_id']}", headers=loan_system).status_code == 404
+    rows = f"loan_id,vin,bound_region\n{unique('L')},{unique('VIN')},长沙\n{unique('L')},{unique('VIN')},Gotham\n"
+    csv_refused = client.post(
+        "/api/v1/loans/bulk.csv", content=rows.encode(), headers=loan_system | {"Content-Type": "text/csv"}
+    )
+    assert csv_refused.status_code == 422 and csv_refused.json()["errors"][0]["field"] == "row 3.bound_region"
+
+
 def test_devices_register_pair_and_cadence(client: TestClient, db: str) -> None:
     installer = auth(add_user(db, "installer")[1])
     _, vin = add_loan(db)

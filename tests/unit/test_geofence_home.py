@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from domain.ids import DeviceId
 from domain.position import Position
+from geofence.admin_regions import admin_regions
 from geofence.home import (
     RELOCATION_DISTANCE_M,
     Home,
@@ -19,7 +20,6 @@ from geofence.home import (
     overnight_far,
 )
 from geofence.projection import distance_m, metres_per_degree
-from geofence.regions import builtin_regions
 from geofence.signals import RelocationReason
 from geofence.staypoints import StayPoint, stay_points, stay_points_of
 
@@ -197,7 +197,7 @@ def test_one_far_night_or_two_at_79_km_are_not() -> None:
 
 
 def region_track(hours_outside: float, *, coarse_inside: bool = False, gps_inside: bool = False) -> Any:
-    """Fixes: two hours in Shanghai, then hourly in Hangzhou (outside CN-SH) for hours_outside."""
+    """Fixes: two hours in Shanghai, then hourly in Hangzhou (outside Shanghai) for hours_outside."""
     ts: list[datetime] = [local(10, 0), local(10, 1)]
     lat, lon = [WORK[0], WORK[0]], [WORK[1], WORK[1]]
     coarse = [False, False]
@@ -216,11 +216,11 @@ def region_track(hours_outside: float, *, coarse_inside: bool = False, gps_insid
 
 
 def test_twenty_four_hours_outside_the_bound_region() -> None:
-    shanghai = builtin_regions()["CN-SH"]
+    shanghai = admin_regions().region("CN-SH")
     assert outside_region(*region_track(23.9), region=shanghai) is None
     signal = outside_region(*region_track(24.0), region=shanghai)
     assert signal is not None and signal.reason is RelocationReason.OUTSIDE_REGION
-    assert signal.region_id == "CN-SH" and signal.at == local(10, 26)
+    assert signal.region_id == "310000" and signal.at == local(10, 26)
     # A cell fix "in Shanghai" decides nothing; a GPS fix there restarts the clock.
     assert outside_region(*region_track(24.0, coarse_inside=True), region=shanghai) is not None
     assert outside_region(*region_track(24.0, gps_inside=True), region=shanghai) is None

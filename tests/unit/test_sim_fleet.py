@@ -4,8 +4,10 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+import shapely
 
 from domain.vocabulary import Bucket, DeviceKind, LoanStatus
+from geofence.admin_regions import admin_regions
 from simulators.cities import CITIES, REGIONS, RISK_ZONES, region_features, risk_zone_features
 from simulators.fleet import COLLECTORS, build_fleet
 from simulators.geo import distance_m, distances_m
@@ -73,7 +75,13 @@ def test_risk_zones_are_geojson_circles_two_km_apart() -> None:
         for other in RISK_ZONES[i + 1 :]:
             assert distance_m(z.lat, z.lon, other.lat, other.lon) > 2_000.0
     regions = {f["properties"]["region_id"]: f for f in region_features()}
-    assert set(regions) >= {"CN-SH", "CN-ZJ-HZ", "CN-JS-SZ", "CN-BJ", "CN-TJ"}
+    assert set(regions) >= {"310000", "330100", "320500", "110000", "120000"}
+
+
+def test_each_city_is_bound_to_the_real_city_it_lies_in() -> None:
+    for city in CITIES.values():
+        real = admin_regions().region(city.region_id)
+        assert real.region_id == city.region_id and shapely.contains_xy(real.geometry, city.lon, city.lat), city.key
 
 
 @pytest.fixture(scope="module")
