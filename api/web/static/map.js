@@ -1,0 +1,97 @@
+// Leaflet maps with the configured tile source. With tiles unreachable (or set to none) the map
+// still draws fences, tracks and points on its plain background. Coordinates from the API are
+// WGS-84; on GCJ-02 tiles (AMap) every point is shifted as geofence/coords.py does.
+
+const L = window.L;
+let settings = { tiles: { url: null, crs: "wgs84", max_zoom: 19 } };
+
+export async function configure() {
+  try {
+    const response = await fetch("/workbench/config.json");
+    if (response.ok) settings = await response.json();
+  } catch {
+    // keep the plain background
+  }
+}
+
+const A = 6378245.0;
+const EE = 0.00669342162296594323;
+
+function outOfChina(lat, lon) {
+  return lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271;
+}
+
+// WGS-84 to GCJ-02, the closed-form forward transform of geofence/coords.py.
+export function toGcj02(lat, lon) {
+  if (outOfChina(lat, lon)) return [lat, lon];
+  const x = lon - 105.0;
+  const y = lat - 35.0;
+  const common = ((20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0) / 3.0;
+  let dlat = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x)) + common;
+  dlat += ((20.0 * Math.sin(y * Math.PI) + 40.0 * Math.sin((y / 3.0) * Math.PI)) * 2.0) / 3.0;
+  dlat += ((160.0 * Math.sin((y / 12.0) * Math.PI) + 320.0 * Math.sin((y * Math.PI) / 30.0)) * 2.0) / 3.0;
+  let dlon = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x)) + common;
+  dlon += ((20.0 * Math.sin(x * Math.PI) + 40.0 * Math.sin((x / 3.0) * Math.PI)) * 2.0) / 3.0;
+  dlon += ((150.0 * Math.sin((x / 12.0) * Math.PI) + 300.0 * Math.sin((x / 30.0) * Math.PI)) * 2.0) / 3.0;
+  const radlat = (lat * Math.PI) / 180.0;
+  const magic = 1.0 - EE * Math.sin(radlat) ** 2;
+  const sqrtmagic = Math.sqrt(magic);
+  dlat = (dlat * 180.0) / (((A * (1.0 - EE)) / (magic * sqrtmagic)) * Math.PI);
+  dlon = (dlon * 180.0) / ((A / sqrtmagic) * Math.cos(radlat) * Math.PI);
+  return [lat + dlat, lon + dlon];
+}
+
+// Where a WGS-84 point is drawn on the configured tiles.
+export function shown(lat, lon) {
+  return settings.tiles.crs === "gcj02" ? toGcj02(lat, lon) : [lat, lon];
+}
+
+export function create(element) {
+  const map = L.map(element, { preferCanvas: true, zoomControl: true, attributionControl: true });
+  const tiles = settings.tiles;
+  if (tiles.url) {
+    L.tileLayer(tiles.url, {
+      attribution: tiles.attribution,
+      subdomains: tiles.subdomains || "abc",
+      maxZoom: tiles.max_zoom,
+    }).addTo(map);
+  }
+  map.setView([35, 105], 4);
+  return map;
+}
+
+export function marker(layer, lat, lon, { color = "#c0392b", radius = 6, title = "", fill = 0.8 } = {}) {
+  const m = L.circleMarker(shown(lat, lon), { radius, color, weight: 2, fillColor: color, fillOpacity: fill });
+  if (title) m.bindTooltip(title);
+  return m.addTo(layer);
+}
+
+export function ring(layer, lat, lon, metres, { color = "#2c7fb8", dash = "6 4" } = {}) {
+  return L.circle(shown(lat, lon), { radius: metres, color, weight: 2, fill: false, dashArray: dash }).addTo(layer);
+}
+
+export function line(layer, points, { color = "#2c7fb8", weight = 3 } = {}) {
+  return L.polyline(points.map((p) => shown(p.lat, p.lon)), { color, weight, opacity: 0.8 }).addTo(layer);
+}
+
+// A fence as the API returns it (GeoJSON Feature; a circle is a Point with radius_m).
+export function fence(layer, feature, { color = "#8e44ad" } = {}) {
+  const radius = feature.properties?.radius_m;
+  return L.geoJSON(feature, {
+    coordsToLatLng: (c) => L.latLng(...shown(c[1], c[0])),
+    style: { color, weight: 2, fillOpacity: 0.12 },
+    pointToLayer: (_, at) =>
+      radius ? L.circle(at, { radius, color, weight: 2, fillOpacity: 0.12 }) : L.circleMarker(at, { color }),
+  }).addTo(layer);
+}
+
+export function fit(map, layers, fallbackZoom = 12) {
+  const bounds = L.latLngBounds([]);
+  for (const layer of layers) {
+    if (layer.getBounds) bounds.extend(layer.getBounds());
+    else if (layer.getLatLng) bounds.extend(layer.getLatLng());
+  }
+  if (!bounds.isValid()) return;
+  if (bounds.getNorthEast().equals(bounds.getSouthWest())) map.setView(bounds.getCenter(), fallbackZoom);
+  else map.fitBounds(bounds.pad(0.2));
+}

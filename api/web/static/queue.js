@@ -1,0 +1,151 @@
+// The work queue: live alerts in the caller's scope, highest priority first, filtered on the
+// server (kind, bucket, status, assignee) and in the page (region, search), kept current by the
+// alert stream without reloading.
+import * as api from "./api.js";
+import { t } from "./i18n.js";
+import { BUCKETS, KINDS, LIVE, STATUSES, esc, options, problem, severity, since } from "./ui.js";
+
+const MAX_ALERTS = 2000;
+const MAX_LOANS = 5000;
+
+function byPriority(a, b) {
+  return b.priority - a.priority || b.alert_id - a.alert_id;
+}
+
+export function queueView(root, { filters = {} } = {}) {
+  const state = { alerts: [], loans: new Map(), fresh: new Set(), filters: { status: "", ...filters }, pending: 0 };
+  root.innerHTML = `
+    <section class="queue">
+      <form class="filters" id="filters">
+        <label>${esc(t("kind"))}<select name="kind">${options(KINDS, (k) => t(`k_${k}`), state.filters.kind)}</select></label>
+        <label>${esc(t("bucket"))}<select name="bucket">${options(BUCKETS, (b) => b, state.filters.bucket)}</select></label>
+        <label>${esc(t("status"))}<select name="status">${options(STATUSES, (s) => t(`s_${s}`), state.filters.status, t("live"))}</select></label>
+        <label>${esc(t("assignee"))}<input name="assignee" size="12" value="${esc(state.filters.assignee)}"></label>
+        <label>${esc(t("region"))}<select name="region"><option value="">${esc(t("all"))}</option></select></label>
+        <label class="grow">${esc(t("search"))}<input name="search" type="search" value="${esc(state.filters.search)}"></label>
+      </form>
+      <p class="count" id="count">${esc(t("loading"))}</p>
+      <div id="problem"></div>
+      <table class="alerts" id="alerts" data-state="loading">
+        <thead><tr>
+          <th>${esc(t("severity"))}</th><th>${esc(t("kind"))}</th><th>${esc(t("loan"))}</th><th>${esc(t("borrower"))}</th>
+          <th>${esc(t("dpd"))}</th><th>${esc(t("bucket"))}</th><th>${esc(t("age"))}</th><th>${esc(t("status"))}</th>
+          <th>${esc(t("assignee"))}</th><th>${esc(t("region"))}</th>
+        </tr></thead>
+        <tbody></tbody>
+      </table>
+    </section>`;
+  const form = root.querySelector("#filters");
+  const body = root.querySelector("#alerts tbody");
+  const table = root.querySelector("#alerts");
+  const count = root.querySelector("#count");
+
+  function serverParams() {
+    const f = state.filters;
+    return { kind: f.kind, bucket: f.bucket, status: f.status || undefined, assignee: f.assignee, limit: 500 };
+  }
+
+  function matches(alert) {
+    const f = state.filters;
+    if (f.kind && alert.kind !== f.kind) return false;
+    if (f.bucket && alert.bucket !== f.bucket) return false;
+    if (f.status ? alert.status !== f.status : !LIVE.includes(alert.status)) return false;
+    if (f.assignee && alert.assignee !== f.assignee) return false;
+    return true;
+  }
+
+  function shown(alert) {
+    const f = state.filters;
+    const loan = state.loans.get(alert.loan_id);
+    if (f.region && loan?.bound_region !== f.region) return false;
+    if (f.search) {
+      const needle = f.search.toLowerCase();
+      const hay = [alert.loan_id, alert.vin, loan?.borrower_name, loan?.plate].join(" ").toLowerCase();
+      if (!hay.includes(needle)) return false;
+    }
+    return true;
+  }
+
+  function row(a) {
+    const loan = state.loans.get(a.loan_id);
+    const cls = state.fresh.has(a.alert_id) ? ' class="fresh"' : "";
+    return `<tr data-alert-id="${a.alert_id}" data-loan-id="${esc(a.loan_id)}"${cls} tabindex="0">
+      <td>${severity(a.severity)}</td><td>${esc(t(`k_${a.kind}`))}</td>
+      <td><a href="#/alert/${a.alert_id}">${esc(a.loan_id)}</a></td><td>${esc(loan?.borrower_name)}</td>
+      <td class="num">${esc(a.days_past_due)}</td><td>${esc(a.bucket)}</td><td>${esc(since(a.opened_at))}</td>
+      <td>${esc(t(`s_${a.status}`))}</td><td>${esc(a.assignee)}</td><td>${esc(loan?.bound_region)}</td></tr>`;
+  }
+
+  function render() {
+    state.pending = 0;
+    const visible = state.alerts.filter(shown);
+    body.innerHTML = visible.map(row).join("");
+    count.textContent = t("count", { n: visible.length });
+  }
+
+  function schedule() {
+    if (!state.pending) state.pending = requestAnimationFrame(render);
+  }
+
+  async function load() {
+    table.dataset.state = "loading";
+    try {
+      state.alerts = (await api.all("/alerts", serverParams(), MAX_ALERTS)).sort(byPriority);
+      root.querySelector("#problem").innerHTML = "";
+    } catch (error) {
+      state.alerts = [];
+      root.querySelector("#problem").innerHTML = problem(error);
+    }
+    render();
+    table.dataset.state = "ready";
+    document.body.dataset.queueReady = performance.now().toFixed(0);
+  }
+
+  // Borrowers and regions come from the loans list (masked by the API as the role requires); the
+  // queue is usable before they arrive.
+  async function loadLoans() {
+    try {
+      const loans = await api.all("/loans", { limit: 500 }, MAX_LOANS);
+      state.loans = new Map(loans.map((l) => [l.loan_id, l]));
+      const regions = [...new Set(loans.map((l) => l.bound_region).filter(Boolean))].sort();
+      form.region.innerHTML = options(regions, (r) => r, state.filters.region);
+      schedule();
+    } catch {
+      // a role without loans.read still works the queue
+    }
+  }
+
+  function onAlert(alert) {
+    const at = state.alerts.findIndex((a) => a.alert_id === alert.alert_id);
+    if (at >= 0) state.alerts.splice(at, 1);
+    if (matches(alert)) {
+      if (at < 0) state.fresh.add(alert.alert_id);
+      state.alerts.push(alert);
+      state.alerts.sort(byPriority);
+    }
+    schedule();
+  }
+
+  form.addEventListener("input", (event) => {
+    const name = event.target.name;
+    state.filters[name] = event.target.value.trim();
+    if (name === "region" || name === "search") schedule();
+  });
+  form.addEventListener("change", (event) => {
+    if (!["region", "search"].includes(event.target.name)) load();
+  });
+  form.addEventListener("submit", (event) => event.preventDefault());
+  body.addEventListener("click", (event) => {
+    const tr = event.target.closest("tr[data-alert-id]");
+    if (tr && !event.target.closest("a")) location.hash = `#/alert/${tr.dataset.alertId}`;
+  });
+  body.addEventListener("keydown", (event) => {
+    const tr = event.target.closest("tr[data-alert-id]");
+    if (tr && event.key === "Enter") location.hash = `#/alert/${tr.dataset.alertId}`;
+  });
+
+  load();
+  loadLoans();
+  const stop = api.stream({}, onAlert);
+  return stop;
+}
