@@ -69,7 +69,8 @@ class Tiles:
         if preset is not None:
             return cls(**(preset | {"url": preset["url"].replace("{key}", key or "")}))
         if not name.startswith(("http://", "https://")) or "{z}" not in name:
-            raise ValueError(f"map tiles: {source!r} is neither a preset ({', '.join(_PRESETS)}, none) nor a URL template")
+            presets = ", ".join(_PRESETS)
+            raise ValueError(f"map tiles: {source!r} is neither a preset ({presets}, none) nor a URL template")
         if crs not in CRS:
             raise ValueError(f"map tiles crs: {crs!r} is not one of {', '.join(CRS)}")
         return cls(name, crs=crs)

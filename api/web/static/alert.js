@@ -90,6 +90,7 @@ export function alertView(root, { id, me }) {
       }
     }
     maps.fit(map, drawn);
+    root.querySelector("#map").dataset.drawn = String(drawn.length);
     const form = root.querySelector("#actions");
     form?.addEventListener("click", async (event) => {
       const button = event.target.closest("button[data-event]");

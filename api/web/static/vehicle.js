@@ -132,6 +132,7 @@ export function vehicleView(root, { vin, me }) {
       }
     }
     maps.fit(map, base);
+    root.querySelector("#map").dataset.drawn = String(base.length);
     const track = window.L.layerGroup().addTo(map);
     const form = root.querySelector("#replay");
     let points = [];
