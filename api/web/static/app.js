@@ -64,16 +64,19 @@ function signIn(message = "") {
   });
 }
 
-async function route() {
+async function whoAmI() {
+  try {
+    return await api.get("/me");
+  } catch {
+    api.setToken(null);
+    return null;
+  }
+}
+
+async function route(known = null) {
   cleanup?.();
   cleanup = null;
-  if (!me && api.token()) {
-    try {
-      me = await api.get("/me");
-    } catch {
-      api.setToken(null);
-    }
-  }
+  if (!me && api.token()) me = known ?? (await whoAmI());
   renderHeader();
   if (!me) return signIn();
   const [, view, arg] = location.hash.split("/");
@@ -87,6 +90,7 @@ async function route() {
   }
 }
 
-window.addEventListener("hashchange", route);
-await maps.configure();
-route();
+window.addEventListener("hashchange", () => route());
+// The tile setting and the token's user are asked for together: the queue waits on both.
+const [, first] = await Promise.all([maps.configure(), api.token() ? whoAmI() : null]);
+route(first);

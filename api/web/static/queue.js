@@ -77,28 +77,46 @@ export function queueView(root, { filters = {} } = {}) {
   }
 
   function render() {
+    const started = performance.now();
     state.pending = 0;
     const visible = state.alerts.filter(shown);
     body.innerHTML = visible.map(row).join("");
     count.textContent = t("count", { n: visible.length });
+    table.dataset.renderMs = (performance.now() - started).toFixed(1);
   }
 
   function schedule() {
     if (!state.pending) state.pending = requestAnimationFrame(render);
   }
 
+  // Each page is shown as it arrives (the first 500 are workable while the rest load).
   async function load() {
     table.dataset.state = "loading";
+    const loading = (state.loading = {});
+    const found = [];
     try {
-      state.alerts = (await api.all("/alerts", serverParams(), MAX_ALERTS)).sort(byPriority);
+      let cursor;
+      do {
+        const page = await api.get("/alerts", { ...serverParams(), cursor });
+        if (loading !== state.loading) return;
+        if (page.items.length || !found.length) {
+          found.push(...page.items);
+          state.alerts = found.slice().sort(byPriority);
+          render();
+        }
+        cursor = page.next_cursor;
+      } while (cursor && found.length < MAX_ALERTS);
       root.querySelector("#problem").innerHTML = "";
     } catch (error) {
       state.alerts = [];
+      render();
       root.querySelector("#problem").innerHTML = problem(error);
     }
-    render();
     table.dataset.state = "ready";
+    // Ready once the rows are laid out (reading a size forces the layout); painted one frame later.
+    void table.offsetHeight;
     document.body.dataset.queueReady = performance.now().toFixed(0);
+    requestAnimationFrame(() => setTimeout(() => (document.body.dataset.queuePainted = performance.now().toFixed(0))));
   }
 
   // Borrowers and regions come from the loans list (masked by the API as the role requires); the
@@ -144,8 +162,7 @@ export function queueView(root, { filters = {} } = {}) {
     if (tr && event.key === "Enter") location.hash = `#/alert/${tr.dataset.alertId}`;
   });
 
-  load();
-  loadLoans();
+  load().then(loadLoans);
   const stop = api.stream({}, onAlert);
   return stop;
 }
