@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
@@ -25,7 +26,7 @@ from benchmarks.local_mosquitto import PrivateMosquitto
 from lienwatch import fleetrun
 from lienwatch.settings import Settings
 from storage import alerts as alert_store
-from tests.support.api_harness import add_alert, add_loan, add_user, own_database
+from tests.support.api_harness import add_alert, add_loan, add_user, auth, own_database
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt]
 
@@ -214,6 +215,44 @@ def test_a_current_loan_never_reaches_the_page_finer_than_city_level(page: Page,
     for secret in (str(SECRET_LAT), str(SECRET_LON), "28.228", "112.938"):
         assert secret not in dom
         assert all(secret not in b for b in bodies), secret
+
+
+def test_a_legal_hold_takes_the_alert_out_of_the_queue_and_refuses_a_confirmed_recovery(
+    page: Page, fleet: Fleet
+) -> None:
+    loan_id, vin = add_loan(fleet.db, dpd=95, collector=fleet.collector)
+    night = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    evidence = {
+        "home": {"lat": 39.9042, "lon": 116.4074, "nights": 12},
+        "stays": [{"ts": night, "lat": 28.2282, "lon": 112.9388}, {"ts": night, "lat": 28.2290, "lon": 112.9391}],
+        "threshold_m": 80_000,
+        "threshold_s": 86_400,
+        "reason": "overnight_far",
+    }
+    alert_id = add_alert(fleet.db, loan_id, vin, kind="relocation", severity="high", priority=0.2, evidence=evidence)
+    sign_in(page, fleet, fleet.token)
+    assert alert_id in queue_ids(page)
+    page.goto(f"{fleet.base}/workbench/#/alert/{alert_id}")
+    # Beijing to Changsha: about 1,340 km.
+    expect(page.locator("#reason")).to_have_text(re.compile(r"^parked 2 nights 13\d\d km from home; 95 days past due$"))
+
+    _, admin = add_user(fleet.db, "admin")
+    placed = httpx.post(f"{fleet.base}/api/v1/loans/{loan_id}/holds", json={"kind": "bankruptcy"}, headers=auth(admin))
+    assert placed.status_code == 201, placed.text
+    page.goto(f"{fleet.base}/workbench/#/queue")
+    page.reload()
+    assert alert_id not in queue_ids(page)
+    page.check("input[name=held]")
+    assert alert_id in queue_ids(page)
+    expect(page.locator(f"tr[data-alert-id='{alert_id}'] .held")).to_contain_text("bankruptcy")
+    page.goto(f"{fleet.base}/workbench/#/alert/{alert_id}")
+    expect(page.locator(".hold")).to_contain_text("bankruptcy")
+    page.select_option("select[name=disposition]", "confirmed")
+    page.click("button[data-event=resolve]")
+    expect(page.locator("#action-problem")).to_contain_text("legal hold")
+    shot(page, "09-alert-legal-hold")
+    with psycopg.connect(fleet.db) as conn:
+        assert conn.execute("SELECT status FROM alerts WHERE alert_id = %s", (alert_id,)).fetchone() == ("open",)
 
 
 def test_a_vehicle_page_replays_the_track_with_a_slider(page: Page, fleet: Fleet) -> None:

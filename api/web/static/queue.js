@@ -22,6 +22,7 @@ export function queueView(root, { filters = {} } = {}) {
         <label>${esc(t("status"))}<select name="status">${options(STATUSES, (s) => t(`s_${s}`), state.filters.status, t("live"))}</select></label>
         <label>${esc(t("assignee"))}<input name="assignee" size="12" value="${esc(state.filters.assignee)}"></label>
         <label>${esc(t("region"))}<select name="region"><option value="">${esc(t("all"))}</option></select></label>
+        <label class="check"><input type="checkbox" name="held"${state.filters.held ? " checked" : ""}>${esc(t("includeHeld"))}</label>
         <label class="grow">${esc(t("search"))}<input name="search" type="search" value="${esc(state.filters.search)}"></label>
       </form>
       <p class="count" id="count">${esc(t("loading"))}</p>
@@ -42,7 +43,8 @@ export function queueView(root, { filters = {} } = {}) {
 
   function serverParams() {
     const f = state.filters;
-    return { kind: f.kind, bucket: f.bucket, status: f.status || undefined, assignee: f.assignee, limit: 500 };
+    const held = f.held ? "include" : undefined;
+    return { kind: f.kind, bucket: f.bucket, status: f.status || undefined, assignee: f.assignee, held, limit: 500 };
   }
 
   function matches(alert) {
@@ -51,6 +53,7 @@ export function queueView(root, { filters = {} } = {}) {
     if (f.bucket && alert.bucket !== f.bucket) return false;
     if (f.status ? alert.status !== f.status : !LIVE.includes(alert.status)) return false;
     if (f.assignee && alert.assignee !== f.assignee) return false;
+    if (!f.held && alert.hold_reason) return false;
     return true;
   }
 
@@ -73,7 +76,7 @@ export function queueView(root, { filters = {} } = {}) {
       <td>${severity(a.severity)}</td><td>${esc(t(`k_${a.kind}`))}</td>
       <td><a href="#/alert/${a.alert_id}">${esc(a.loan_id)}</a></td><td>${esc(loan?.borrower_name)}</td>
       <td class="num">${esc(a.days_past_due)}</td><td>${esc(a.bucket)}</td><td>${esc(since(a.opened_at))}</td>
-      <td>${esc(t(`s_${a.status}`))}</td><td>${esc(a.assignee)}</td><td>${esc(loan?.bound_region)}</td></tr>`;
+      <td>${esc(t(`s_${a.status}`))}${a.hold_reason ? ` <span class="held" title="${esc(t("held", { reason: a.hold_reason }))}">⚖ ${esc(a.hold_reason)}</span>` : ""}</td><td>${esc(a.assignee)}</td><td>${esc(loan?.bound_region)}</td></tr>`;
   }
 
   function render() {
@@ -146,7 +149,7 @@ export function queueView(root, { filters = {} } = {}) {
 
   form.addEventListener("input", (event) => {
     const name = event.target.name;
-    state.filters[name] = event.target.value.trim();
+    state.filters[name] = event.target.type === "checkbox" ? event.target.checked : event.target.value.trim();
     if (name === "region" || name === "search") schedule();
   });
   form.addEventListener("change", (event) => {
@@ -163,6 +166,7 @@ export function queueView(root, { filters = {} } = {}) {
   });
 
   load().then(loadLoans);
-  const stop = api.stream({}, onAlert);
+  // Every status and held alerts too: a change that takes an alert out of the view removes its row.
+  const stop = api.stream({ held: "include" }, onAlert);
   return stop;
 }
