@@ -281,6 +281,33 @@ def test_a_vehicle_page_replays_the_track_with_a_slider(page: Page, fleet: Fleet
     shot(page, "06-vehicle-replay")
 
 
+def test_a_supervisor_sends_locate_now_from_the_vehicle_page(page: Page, fleet: Fleet) -> None:
+    with psycopg.connect(fleet.db) as conn:
+        found = conn.execute(
+            """
+            SELECT l.vin, d.device_id FROM loans l JOIN devices d USING (vin)
+             WHERE l.days_past_due > 0 AND d.kind = 'wired' ORDER BY l.loan_id LIMIT 1
+            """
+        ).fetchone()
+    assert found is not None
+    vin, device_id = found
+    boss, token = add_user(fleet.db, "supervisor")
+    sign_in(page, fleet, token)
+    page.goto(f"{fleet.base}/workbench/#/vehicle/{vin}")
+    page.click(f"button[data-command=locate][data-device='{device_id}']")
+    expect(page.locator("#command-result")).to_contain_text("Command sent: Locate now")
+    with psycopg.connect(fleet.db) as conn:
+        sent = conn.execute(
+            "SELECT command, status FROM device_commands WHERE device_id = %s AND actor = %s", (device_id, boss)
+        ).fetchall()
+        audited = conn.execute(
+            "SELECT purpose FROM audit_log WHERE actor = %s AND action = 'command_locate'", (boss,)
+        ).fetchall()
+    assert sent == [("locate", "sent")]
+    assert audited == [("workbench: locating the collateral",)]
+    shot(page, "10-vehicle-supervisor-commands")
+
+
 def test_other_roles_see_what_they_may(page: Page, fleet: Fleet, browser: Browser) -> None:
     theirs = live_alerts(fleet.db, fleet.collector)
     _, other_token = add_user(fleet.db, "collector")
