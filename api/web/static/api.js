@@ -88,10 +88,12 @@ export async function all(path, params, max) {
 }
 
 // The alert stream (Server-Sent Events) read with fetch, since EventSource cannot send the
-// Authorization header. Calls onAlert for each event and reconnects when the server closes it.
-export function stream(params, onAlert) {
+// Authorization header. Calls onAlert for each event and reconnects when the server closes it;
+// onReconnect then lets the view read again what changed while it was not connected.
+export function stream(params, onAlert, onReconnect = () => {}) {
   const control = new AbortController();
   let stopped = false;
+  let connections = 0;
   async function run() {
     while (!stopped) {
       try {
@@ -100,6 +102,7 @@ export function stream(params, onAlert) {
           signal: control.signal,
         });
         if (!response.ok) throw await failure(response);
+        if (connections++) onReconnect();
         const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
         let buffer = "";
         for (;;) {

@@ -3,6 +3,7 @@
 // WGS-84; on GCJ-02 tiles (AMap) every point is shifted as geofence/coords.py does.
 
 import { toGcj02 } from "./coords.js";
+import { esc } from "./ui.js";
 
 const L = window.L;
 let settings = { tiles: { url: null, crs: "wgs84", max_zoom: 19 } };
@@ -37,7 +38,7 @@ export function create(element) {
 
 export function marker(layer, lat, lon, { color = "#c0392b", radius = 6, title = "", fill = 0.8 } = {}) {
   const m = L.circleMarker(shown(lat, lon), { radius, color, weight: 2, fillColor: color, fillOpacity: fill });
-  if (title) m.bindTooltip(title);
+  if (title) m.bindTooltip(esc(title)); // a tooltip's string is HTML
   return m.addTo(layer);
 }
 

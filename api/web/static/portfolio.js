@@ -7,8 +7,10 @@ import { BUCKETS, KINDS, esc, problem } from "./ui.js";
 
 const L = window.L;
 
+// A cell a spreadsheet will not run as a formula (a leading = + - @ is quoted away).
 function csvCell(value) {
-  const text = value === null || value === undefined ? "" : String(value);
+  let text = value === null || value === undefined ? "" : String(value);
+  if (/^[=+\-@]/.test(text)) text = `'${text}`;
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

@@ -167,6 +167,6 @@ export function queueView(root, { filters = {} } = {}) {
 
   load().then(loadLoans);
   // Every status and held alerts too: a change that takes an alert out of the view removes its row.
-  const stop = api.stream({ held: "include" }, onAlert);
+  const stop = api.stream({ held: "include" }, onAlert, load);
   return stop;
 }
