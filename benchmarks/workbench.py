@@ -114,6 +114,7 @@ _BREAKDOWN = """() => {
         out[`alerts_page_${i + 1}_received`] = e.responseEnd;
         out[`alerts_page_${i + 1}_server`] = e.responseStart - e.requestStart;
     });
+    performance.getEntriesByType('mark').forEach(m => { out[m.name] = m.startTime; });
     out.ready = Number(document.body.dataset.queueReady);
     out.painted = Number(document.body.dataset.queuePainted);
     out.long_tasks = window.lwLongTasks.reduce((n, t) => n + t, 0);
@@ -146,7 +147,7 @@ def run(*, admin_url: str, mqtt_url: str, alerts: int = 1000, days: int = 7, rep
                 page.goto(base + "/workbench/#/queue")
                 page.wait_for_selector("body[data-queue-painted]", timeout=30_000)
                 queue_ms.append(float(page.get_attribute("body", "data-queue-ready") or "nan"))
-                rows = page.locator("#alerts tbody tr").count()
+                rows = page.locator("#alerts .row").count()
                 breakdown.append(page.evaluate(_BREAKDOWN))
                 search_ms.append(
                     page.evaluate(

@@ -108,7 +108,7 @@ def sign_in(page: Page, fleet: Fleet, token: str) -> None:
 
 def queue_ids(page: Page) -> list[int]:
     expect(page.locator("#alerts")).to_have_attribute("data-state", "ready")
-    return [int(x) for x in page.locator("#alerts tbody tr").evaluate_all("rows => rows.map(r => r.dataset.alertId)")]
+    return [int(x) for x in page.locator("#alerts .row").evaluate_all("rows => rows.map(r => r.dataset.alertId)")]
 
 
 def live_alerts(db: str, collector: str) -> list[tuple[int, str]]:
@@ -134,12 +134,12 @@ def test_a_collector_works_the_queue_from_top_alert_to_a_live_new_one(page: Page
     with psycopg.connect(fleet.db) as conn:
         rows = conn.execute("SELECT loan_id FROM loans WHERE assigned_collector = %s", (fleet.collector,))
         theirs = {r[0] for r in rows}
-    shown_loans = set(page.locator("#alerts tbody tr").evaluate_all("rows => rows.map(r => r.dataset.loanId)"))
+    shown_loans = set(page.locator("#alerts .row").evaluate_all("rows => rows.map(r => r.dataset.loanId)"))
     assert shown_loans <= theirs
     shot(page, "01-queue-collector")
 
     top, _ = expected[0]
-    page.locator("#alerts tbody tr").first.click()
+    page.locator("#alerts .row").first.click()
     detail = page.locator(f".alert-detail[data-alert-id='{top}']")
     expect(detail).to_be_visible()
     expect(page.locator("#reason")).to_contain_text("days past due")
@@ -160,7 +160,7 @@ def test_a_collector_works_the_queue_from_top_alert_to_a_live_new_one(page: Page
     page.evaluate("window.notReloaded = true")
     _, loan_id = expected[1]
     fresh = raise_alert(fleet.db, loan_id)
-    row = page.locator(f"#alerts tbody tr[data-alert-id='{fresh}']")
+    row = page.locator(f"#alerts .row[data-alert-id='{fresh}']")
     expect(row).to_be_visible(timeout=10_000)
     assert page.evaluate("window.notReloaded") is True
     shot(page, "03-queue-live-alert")
@@ -247,7 +247,7 @@ def test_a_legal_hold_takes_the_alert_out_of_the_queue_and_refuses_a_confirmed_r
     assert alert_id not in queue_ids(page)
     page.check("input[name=held]")
     assert alert_id in queue_ids(page)
-    expect(page.locator(f"tr[data-alert-id='{alert_id}'] .held")).to_contain_text("bankruptcy")
+    expect(page.locator(f"#alerts .row[data-alert-id='{alert_id}'] .held")).to_contain_text("bankruptcy")
     page.goto(f"{fleet.base}/workbench/#/alert/{alert_id}")
     expect(page.locator(".hold")).to_contain_text("bankruptcy")
     page.select_option("select[name=disposition]", "confirmed")

@@ -82,12 +82,18 @@ export function alertView(root, { id, me }) {
       drawn.push(maps.marker(map, p.lat, p.lon, { color: COLOURS[p.role], title, radius: p.role === "home" ? 9 : 6 }));
     }
     if (ev.home && ev.threshold_m) drawn.push(maps.ring(map, ev.home.lat, ev.home.lon, ev.threshold_m, { color: "#27ae60" }));
-    if (ev.fence?.id) {
-      try {
+    try {
+      if (ev.fence?.id) {
         drawn.push(maps.fence(map, await api.get(`/fences/${ev.fence.id}`)));
-      } catch {
-        // the fence was deleted or is not the caller's to read
+      } else if (alert.kind === "relocation" && alert.loan_id) {
+        // The loan's bound region, which a relocation is judged against beside the home cluster.
+        const regions = await api.get("/fences", { kind: "allowed_region" });
+        for (const f of regions.features.filter((f) => f.properties.loan_ids?.includes(alert.loan_id))) {
+          drawn.push(maps.fence(map, f, { color: "#16a085" }));
+        }
       }
+    } catch {
+      // the fence was deleted or is not the caller's to read
     }
     maps.fit(map, drawn);
     root.querySelector("#map").dataset.drawn = String(drawn.length);

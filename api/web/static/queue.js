@@ -27,17 +27,17 @@ export function queueView(root, { filters = {} } = {}) {
       </form>
       <p class="count" id="count">${esc(t("loading"))}</p>
       <div id="problem"></div>
-      <table class="alerts" id="alerts" data-state="loading">
-        <thead><tr>
-          <th>${esc(t("severity"))}</th><th>${esc(t("kind"))}</th><th>${esc(t("loan"))}</th><th>${esc(t("borrower"))}</th>
-          <th>${esc(t("dpd"))}</th><th>${esc(t("bucket"))}</th><th>${esc(t("age"))}</th><th>${esc(t("status"))}</th>
-          <th>${esc(t("assignee"))}</th><th>${esc(t("region"))}</th>
-        </tr></thead>
-        <tbody></tbody>
-      </table>
+      <div class="alerts" id="alerts" role="table" data-state="loading">
+        <div class="head" role="row">
+          ${["severity", "kind", "loan", "borrower", "dpd", "bucket", "age", "status", "assignee", "region"]
+            .map((k) => `<span role="columnheader">${esc(t(k))}</span>`)
+            .join("")}
+        </div>
+        <div class="rows" role="rowgroup"></div>
+      </div>
     </section>`;
   const form = root.querySelector("#filters");
-  const body = root.querySelector("#alerts tbody");
+  const body = root.querySelector("#alerts .rows");
   const table = root.querySelector("#alerts");
   const count = root.querySelector("#count");
 
@@ -71,12 +71,13 @@ export function queueView(root, { filters = {} } = {}) {
 
   function row(a) {
     const loan = state.loans.get(a.loan_id);
-    const cls = state.fresh.has(a.alert_id) ? ' class="fresh"' : "";
-    return `<tr data-alert-id="${a.alert_id}" data-loan-id="${esc(a.loan_id)}"${cls} tabindex="0">
-      <td>${severity(a.severity)}</td><td>${esc(t(`k_${a.kind}`))}</td>
-      <td><a href="#/alert/${a.alert_id}">${esc(a.loan_id)}</a></td><td>${esc(loan?.borrower_name)}</td>
-      <td class="num">${esc(a.days_past_due)}</td><td>${esc(a.bucket)}</td><td>${esc(since(a.opened_at))}</td>
-      <td>${esc(t(`s_${a.status}`))}${a.hold_reason ? ` <span class="held" title="${esc(t("held", { reason: a.hold_reason }))}">⚖ ${esc(a.hold_reason)}</span>` : ""}</td><td>${esc(a.assignee)}</td><td>${esc(loan?.bound_region)}</td></tr>`;
+    return `<div class="row${state.fresh.has(a.alert_id) ? " fresh" : ""}" role="row" data-alert-id="${a.alert_id}" data-loan-id="${esc(a.loan_id)}" tabindex="0">
+      <span role="cell">${severity(a.severity)}</span><span role="cell">${esc(t(`k_${a.kind}`))}</span>
+      <span role="cell"><a href="#/alert/${a.alert_id}">${esc(a.loan_id)}</a></span><span role="cell">${esc(loan?.borrower_name)}</span>
+      <span role="cell" class="num">${esc(a.days_past_due)}</span><span role="cell">${esc(a.bucket)}</span>
+      <span role="cell">${esc(since(a.opened_at))}</span>
+      <span role="cell">${esc(t(`s_${a.status}`))}${a.hold_reason ? ` <span class="held" title="${esc(t("held", { reason: a.hold_reason }))}">⚖ ${esc(a.hold_reason)}</span>` : ""}</span>
+      <span role="cell">${esc(a.assignee)}</span><span role="cell">${esc(loan?.bound_region)}</span></div>`;
   }
 
   function render() {
@@ -101,6 +102,7 @@ export function queueView(root, { filters = {} } = {}) {
       let cursor;
       do {
         const page = await api.get("/alerts", { ...serverParams(), cursor });
+        performance.mark(`queue-page-${found.length / 500 + 1}`);
         if (loading !== state.loading) return;
         if (page.items.length || !found.length) {
           found.push(...page.items);
@@ -157,12 +159,12 @@ export function queueView(root, { filters = {} } = {}) {
   });
   form.addEventListener("submit", (event) => event.preventDefault());
   body.addEventListener("click", (event) => {
-    const tr = event.target.closest("tr[data-alert-id]");
-    if (tr && !event.target.closest("a")) location.hash = `#/alert/${tr.dataset.alertId}`;
+    const row = event.target.closest(".row[data-alert-id]");
+    if (row && !event.target.closest("a")) location.hash = `#/alert/${row.dataset.alertId}`;
   });
   body.addEventListener("keydown", (event) => {
-    const tr = event.target.closest("tr[data-alert-id]");
-    if (tr && event.key === "Enter") location.hash = `#/alert/${tr.dataset.alertId}`;
+    const row = event.target.closest(".row[data-alert-id]");
+    if (row && event.key === "Enter") location.hash = `#/alert/${row.dataset.alertId}`;
   });
 
   load().then(loadLoans);
