@@ -13,7 +13,14 @@ function byPriority(a, b) {
 }
 
 export function queueView(root, { filters = {} } = {}) {
-  const state = { alerts: [], loans: new Map(), fresh: new Set(), filters: { status: "", ...filters }, pending: 0 };
+  const state = {
+    alerts: [],
+    shown: [], // the alerts whose rows are in the page, in order
+    loans: new Map(),
+    fresh: new Set(),
+    filters: { status: "", ...filters },
+    pending: 0,
+  };
   root.innerHTML = `
     <section class="queue">
       <form class="filters" id="filters">
@@ -84,7 +91,12 @@ export function queueView(root, { filters = {} } = {}) {
     const started = performance.now();
     state.pending = 0;
     const visible = state.alerts.filter(shown);
-    body.innerHTML = visible.map(row).join("");
+    // The next page of a load only adds rows below those shown: append them, keep the rest.
+    const kept = state.shown;
+    const appends = kept.length > 0 && visible.length > kept.length && kept.every((a, i) => visible[i] === a);
+    if (appends) body.insertAdjacentHTML("beforeend", visible.slice(kept.length).map(row).join(""));
+    else body.innerHTML = visible.map(row).join("");
+    state.shown = visible;
     count.textContent = t("count", { n: visible.length });
     table.dataset.renderMs = (performance.now() - started).toFixed(1);
   }
