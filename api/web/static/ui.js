@@ -1,4 +1,4 @@
-// Small helpers shared by the views: escaping, durations, labels.
+// What the views share: escaping, durations, labels, the vocabularies.
 import { t } from "./i18n.js";
 
 const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
