@@ -21,7 +21,6 @@ import pytest
 
 from alerts.actions import AlertDraft
 from api.app import create_app
-from benchmarks.browser import chromium, chromium_path, serve
 from benchmarks.local_mosquitto import PrivateMosquitto
 from lienwatch import fleetrun
 from lienwatch.settings import Settings
@@ -29,6 +28,10 @@ from storage import alerts as alert_store
 from tests.support.api_harness import add_alert, add_loan, add_user, auth, own_database
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt]
+
+pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (the bench extra has it)")
+
+from benchmarks.browser import chromium, chromium_path, serve  # noqa: E402
 
 if chromium_path() is None:
     pytest.skip("no Chromium on this machine (scripts/install installs Debian's as root)", allow_module_level=True)
