@@ -6,20 +6,26 @@ out, i.e. from navigation start: HTML, scripts, sign-in check, the 500-alert pag
 render), with the frame after it (painted) in the timeline, then the time a search keystroke
 takes to re-filter the table. The replay figure runs from pressing
 "show" to the frame after the track, its stops and the slider are drawn; the draw alone is
-reported beside it. The API runs in this process on one uvicorn server, as `lienwatch api` does.
+reported beside it. The API is `lienwatch api` in a process of its own (one server process),
+as deployed: in the benchmark's process it would share the interpreter with Playwright's client.
 """
 
+import contextlib
+import os
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import numpy as np
 import psycopg
 
 from alerts.actions import AlertDraft
-from api.app import create_app
-from benchmarks.browser import chromium, serve
+from benchmarks.browser import chromium, free_port
 from benchmarks.ingest.run import scratch_database
 from domain.ids import DeviceId
 from domain.position import Position
@@ -124,6 +130,34 @@ _BREAKDOWN = """() => {
 }"""
 
 
+@contextlib.contextmanager
+def _lienwatch_api(db: str, mqtt_url: str) -> Iterator[str]:
+    """`lienwatch api` on a free port, stopped afterwards; yields its base URL."""
+    port = free_port()
+    env = {**os.environ, "LIENWATCH_DATABASE_URL": db, "LIENWATCH_MQTT_URL": mqtt_url}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lienwatch", "api", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        else:
+            raise RuntimeError(f"lienwatch api did not come up at {base}")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
 def run(*, admin_url: str, mqtt_url: str, alerts: int = 1000, days: int = 7, repeats: int = 3) -> dict[str, Any]:
     """The figures, from a scratch database the benchmark fills and drops."""
     now = datetime.now(UTC).replace(microsecond=0)
@@ -135,8 +169,7 @@ def run(*, admin_url: str, mqtt_url: str, alerts: int = 1000, days: int = 7, rep
             _seed_queue(conn, alerts, collector, now)
             fixes = _seed_replay(conn, collector, now, days)
             seed_s = time.monotonic() - started
-        app = create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None, freeze_heap=True)
-        with serve(app) as base, chromium() as browser:
+        with _lienwatch_api(db, mqtt_url) as base, chromium() as browser:
             queue_ms, search_ms, rows = [], [], 0
             breakdown: list[dict[str, float]] = []
             for _ in range(repeats):

@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_file_the_page_loads_is_served_from_the_static_directory() -> None:
     html = (STATIC / "index.html").read_text()
     referenced = re.findall(r'(?:src|href)="([^"]+)"', html)
+    referenced += re.findall(r'script\("([^"]+)"\)', (STATIC / "map.js").read_text())  # Leaflet, loaded on demand
     assert "vendor/leaflet/leaflet.js" in referenced and "app.js" in referenced
+    assert "vendor/markercluster/leaflet.markercluster.js" in referenced
     assert not [r for r in referenced if "//" in r], "no file comes from another host"
     for name in referenced:
         assert (STATIC / name).is_file(), f"index.html loads {name}, which is missing (run scripts/install)"

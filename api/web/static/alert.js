@@ -72,7 +72,7 @@ export function alertView(root, { id, me }) {
         </div>
         <h3>${esc(t("history"))}</h3>${history(alert.history ?? [])}
       </section>`;
-    map = maps.create(root.querySelector("#map"));
+    map = await maps.create(root.querySelector("#map"));
     const drawn = [];
     const points = evidencePoints(ev);
     const fixes = points.filter((p) => p.role === "fix");

@@ -91,6 +91,7 @@ async function route(known = null) {
 }
 
 window.addEventListener("hashchange", () => route());
-// The tile setting and the token's user are asked for together: the queue waits on both.
-const [, first] = await Promise.all([maps.configure(), api.token() ? whoAmI() : null]);
-route(first);
+maps.configure();
+route(api.token() ? await whoAmI() : null);
+// Leaflet is not needed before a map is shown; fetch it once the page is idle.
+(window.requestIdleCallback ?? setTimeout)(() => maps.leaflet());

@@ -5,16 +5,38 @@
 import { toGcj02 } from "./coords.js";
 import { esc } from "./ui.js";
 
-const L = window.L;
+let L; // Leaflet, once loaded
+let loading;
+
+function script(src) {
+  return new Promise((resolve, reject) => {
+    const element = document.createElement("script");
+    element.src = src;
+    element.onload = resolve;
+    element.onerror = () => reject(new Error(`${src} did not load`));
+    document.head.append(element);
+  });
+}
+
+// Leaflet and its clustering, loaded when a view first needs a map (or the page is idle): the
+// queue does not wait on them.
+export function leaflet() {
+  loading ??= script("vendor/leaflet/leaflet.js")
+    .then(() => script("vendor/markercluster/leaflet.markercluster.js"))
+    .then(() => (L = window.L));
+  return loading;
+}
 let settings = { tiles: { url: null, crs: "wgs84", max_zoom: 19 } };
 
-export async function configure() {
-  try {
-    const response = await fetch("/workbench/config.json");
-    if (response.ok) settings = await response.json();
-  } catch {
-    // keep the plain background
-  }
+let configured;
+
+// The tile setting, asked for once; only a map waits for it.
+export function configure() {
+  configured ??= fetch("/workbench/config.json")
+    .then((response) => (response.ok ? response.json() : settings))
+    .then((found) => (settings = found))
+    .catch(() => settings); // keep the plain background
+  return configured;
 }
 
 // Where a WGS-84 point is drawn on the configured tiles.
@@ -22,7 +44,8 @@ export function shown(lat, lon) {
   return settings.tiles.crs === "gcj02" ? toGcj02(lat, lon) : [lat, lon];
 }
 
-export function create(element) {
+export async function create(element) {
+  await Promise.all([leaflet(), configure()]);
   const map = L.map(element, { preferCanvas: true, zoomControl: true, attributionControl: true });
   const tiles = settings.tiles;
   if (tiles.url) {

@@ -5,8 +5,6 @@ import { t } from "./i18n.js";
 import * as maps from "./map.js";
 import { BUCKETS, KINDS, esc, problem } from "./ui.js";
 
-const L = window.L;
-
 // A cell a spreadsheet will not run as a formula (a leading = + - @ is quoted away).
 function csvCell(value) {
   let text = value === null || value === undefined ? "" : String(value);
@@ -50,12 +48,13 @@ export function portfolioView(root) {
         <p><button type="button" id="export">${esc(t("export"))}</button></p>
         <h3>${esc(t("alertMap"))}</h3><div class="map" id="map"></div>
       </section>`;
-    map = maps.create(root.querySelector("#map"));
+    map = await maps.create(root.querySelector("#map"));
     const [alerts, loans] = await Promise.all([
       api.all("/alerts", { limit: 500 }, 5000),
       api.all("/loans", { limit: 500 }, 20000),
     ]);
     const homes = new Map(loans.map((l) => [l.loan_id, l]));
+    const L = window.L; // loaded by maps.create
     const cluster = L.markerClusterGroup ? L.markerClusterGroup() : L.layerGroup();
     for (const a of alerts) {
       const loan = homes.get(a.loan_id);

@@ -116,7 +116,7 @@ export function vehicleView(root, { vin, me }) {
         <div class="map" id="map"></div>
         <h3>${esc(t("stops"))}</h3><table class="stops" id="stops"><tbody></tbody></table>
       </section>`;
-    map = maps.create(root.querySelector("#map"));
+    map = await maps.create(root.querySelector("#map"));
     const base = [];
     for (const d of status.devices) {
       if (d.lat == null) continue;
