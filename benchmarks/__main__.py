@@ -142,18 +142,6 @@ def scale(
     _write_json(result, json_path)
 
 
-@app.command("geofence")
-def geofence(json_path: Path = _JSON_OPTION) -> None:
-    """Fence checks per second at 1k/10k/100k fences beside brute force and PostGIS (when installed)."""
-    from benchmarks import geofence as bench
-
-    settings = Settings()
-    postgis_url = settings.database_url  # PostGIS runs only against a configured server
-    result = bench.run(postgis_url=postgis_url)
-    bench.print_table(result)
-    _write_json(result, json_path)
-
-
 @app.command("workbench")
 def workbench(
     alerts: int = typer.Option(1000, help="Alerts in the collector's queue."),
@@ -168,6 +156,18 @@ def workbench(
     with database_url(settings) as admin, mqtt_url(settings) as broker:
         result = bench.run(admin_url=admin, mqtt_url=broker, alerts=alerts, days=days, repeats=repeats)
     _report(f"workbench benchmark: {alerts:,} alerts, {days}-day replay", result, json_path)
+
+
+@app.command("geofence")
+def geofence(json_path: Path = _JSON_OPTION) -> None:
+    """Fence checks per second at 1k/10k/100k fences beside brute force and PostGIS (when installed)."""
+    from benchmarks import geofence as bench
+
+    settings = Settings()
+    postgis_url = settings.database_url  # PostGIS runs only against a configured server
+    result = bench.run(postgis_url=postgis_url)
+    bench.print_table(result)
+    _write_json(result, json_path)
 
 
 if __name__ == "__main__":
