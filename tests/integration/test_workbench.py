@@ -344,6 +344,9 @@ def test_other_roles_see_what_they_may(page: Page, fleet: Fleet, browser: Browse
         csv = Path(download.value.path()).read_text()
         assert csv.startswith("alert_id,kind,severity") and len(csv.splitlines()) > 1
         shot(boss, "08-portfolio-supervisor")
+        boss.goto(f"{fleet.base}/workbench/#/alert/{theirs[0][0]}")
+        expect(boss.locator("#reason")).to_contain_text("逾期")
+        shot(boss, "11-alert-supervisor-chinese")
         boss.click("#language")
         expect(boss.locator("header")).to_contain_text("Portfolio")
     finally:

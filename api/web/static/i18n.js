@@ -32,7 +32,7 @@ const TEXT = {
     r_idle: "已静止 {h} 小时（阈值 {th} 小时）", r_offline: "设备 {h} 小时无上报", r_offline_all: "，全部设备离线",
     r_alarm: "设备报警：{alarm}", r_in_zone: "，位于风险区内", r_separation: "有线与无线设备相距 {km} 公里",
     r_tow: "熄火状态下以 {kmh} 公里/小时移动", r_reappeared: "沉默 {h} 小时后在 {km} 公里外出现",
-    r_jump: "两次定位隐含速度 {kmh} 公里/小时", r_dpd: "逾期 {dpd} 天", r_current: "未逾期",
+    r_jump: "两次定位隐含速度 {kmh} 公里/小时", r_dpd: "逾期 {dpd} 天", r_current: "未逾期", r_sep: "；",
   },
   en: {
     title: "Collections workbench", queue: "Work queue", portfolio: "Portfolio", signOut: "Sign out", signIn: "Sign in",
@@ -69,7 +69,7 @@ const TEXT = {
     r_offline_all: ", every device silent", r_alarm: "the tracker raised {alarm}", r_in_zone: " inside a risk zone",
     r_separation: "wired and wireless units {km} km apart", r_tow: "moving at {kmh} km/h with the ignition off",
     r_reappeared: "back after {h} h silent, {km} km from its last fix", r_jump: "implied speed {kmh} km/h between fixes",
-    r_dpd: "{dpd} days past due", r_current: "current",
+    r_dpd: "{dpd} days past due", r_current: "current", r_sep: "; ",
   },
 };
 

@@ -91,6 +91,7 @@ export function fit(map, layers, fallbackZoom = 12) {
     else if (layer.getLatLng) bounds.extend(layer.getLatLng());
   }
   if (!bounds.isValid()) return;
-  if (bounds.getNorthEast().equals(bounds.getSouthWest())) map.setView(bounds.getCenter(), fallbackZoom);
-  else map.fitBounds(bounds.pad(0.2));
+  // Without the zoom animation: the evidence is where it belongs as soon as the view is drawn.
+  if (bounds.getNorthEast().equals(bounds.getSouthWest())) map.setView(bounds.getCenter(), fallbackZoom, { animate: false });
+  else map.fitBounds(bounds.pad(0.2), { animate: false });
 }

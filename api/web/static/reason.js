@@ -58,7 +58,7 @@ function what(kind, ev) {
 export function reason(alert, evidence = {}) {
   const dpd = alert.days_past_due ?? evidence.loan?.days_past_due;
   const debt = dpd ? t("r_dpd", { dpd }) : t("r_current");
-  return `${what(alert.kind, evidence)}; ${debt}`;
+  return `${what(alert.kind, evidence)}${t("r_sep")}${debt}`;
 }
 
 // The evidence's named points: fixes, stays, home, the partner unit, where it came from.
