@@ -7,13 +7,20 @@ scoping, masking, holds, rate limits and audit apply to it unchanged. No locatio
 through this module.
 """
 
+import base64
+import hashlib
+import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+from starlette.types import Scope
 
 from api.auth import Family, Principal
 from api.deps import principal
@@ -92,6 +99,47 @@ async def me(who: Annotated[Principal, Depends(principal)]) -> dict[str, Any]:
     }
 
 
+def _tile_source(url: str | None) -> str:
+    """The CSP source the tiles load from: `https://*.rest.of.host` for a {s} subdomain."""
+    if url is None:
+        return ""
+    parts = urlsplit(url)
+    first, _, rest = parts.netloc.partition(".")
+    host = f"*.{rest}" if "{s}" in first else parts.netloc
+    return f" {parts.scheme}://{host}"
+
+
+def content_policy(tiles: Tiles) -> str:
+    """The page may run only its own scripts (and its one inline script), talk only to its own
+    API, and draw images from itself and the tile host: a token in the tab goes nowhere else."""
+    html = (STATIC / "index.html").read_text()
+    inline = [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in re.findall(r"<script>(.*?)</script>", html, flags=re.DOTALL)
+    ]
+    return (
+        f"default-src 'self'; script-src 'self' {' '.join(inline)}; connect-src 'self'; "
+        f"img-src 'self' data: blob:{_tile_source(tiles.url)}; style-src 'self'; object-src 'none'; "
+        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+
+
+class _Page(StaticFiles):
+    """The static files, each with the page's content policy."""
+
+    def __init__(self, *, policy: str, directory: Path) -> None:
+        super().__init__(directory=directory, html=True, check_dir=False)
+        self.policy = policy
+
+    def file_response(
+        self, full_path: str | os.PathLike[str], stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Content-Security-Policy"] = self.policy
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
 def install(app: FastAPI, tiles: Tiles) -> None:
     """Serve the workbench and its settings from the app."""
     app.include_router(me_router)
@@ -105,4 +153,5 @@ def install(app: FastAPI, tiles: Tiles) -> None:
     async def home() -> RedirectResponse:
         return RedirectResponse(PATH + "/")
 
-    app.mount(PATH, StaticFiles(directory=STATIC, html=True, check_dir=False), name="workbench")
+    policy = content_policy(tiles) if (STATIC / "index.html").is_file() else "default-src 'self'"
+    app.mount(PATH, _Page(policy=policy, directory=STATIC), name="workbench")

@@ -93,8 +93,11 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     p = context.new_page()
     p.set_default_timeout(15_000)
+    refused: list[str] = []
+    p.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     yield p
     context.close()
+    assert refused == [], "the page loaded something its content policy refuses"
 
 
 def shot(page: Page, name: str) -> None:

@@ -37,6 +37,9 @@ def test_the_page_and_its_libraries_are_served_without_a_token(client: TestClien
     module = client.get("/workbench/app.js").headers["content-type"]
     assert module.startswith(("text/javascript", "application/javascript"))
     assert client.get("/workbench/nothing-here.js").status_code == 404
+    policy = page.headers["content-security-policy"]
+    assert "connect-src 'self'" in policy and "script-src 'self' 'sha256-" in policy
+    assert "img-src 'self' data: blob: https://*.is.autonavi.com;" in policy  # the configured tiles' host
 
 
 def test_the_tile_setting_reaches_the_page(client: TestClient) -> None:
