@@ -1,5 +1,5 @@
-"""The collectors' workbench: the web page `lienwatch api` serves at /workbench/, its map tile
-setting, and `/api/v1/me`, which tells the page who a token belongs to.
+"""The collectors' workbench: the web page `lienwatch api` serves at /workbench/ (with its content
+policy), its map tile setting, and `/api/v1/me`, which tells the page who a token belongs to.
 
 The page is static files (plain ES modules, Leaflet from npm copied into static/vendor by
 scripts/install): it reads and works alerts through the same /api/v1 endpoints as any client, so
