@@ -85,3 +85,62 @@ def test_tile_setting_presets_urls_and_refusals() -> None:
         Tiles.parse("https://tiles.lender.example/tile.png")
     with pytest.raises(ValueError, match="crs"):
         Tiles.parse("https://tiles.lender.example/{z}/{x}/{y}.png", crs="bd09")
+
+
+REASONS = [
+    # (kind, days past due, evidence, English, Chinese)
+    (
+        "relocation",
+        92,
+        {
+            "home": {"lat": 28.2282, "lon": 112.9388},
+            "stays": [{"lat": 31.2304, "lon": 121.4737}, {"lat": 31.231, "lon": 121.474}, {"lat": 31.2, "lon": 121.5}],
+        },
+        "parked 3 nights 890 km from home; 92 days past due",
+        "已在离常驻点 890 公里外过夜 3 晚；逾期 92 天",
+    ),
+    (
+        "risk_zone_dwell",
+        45,
+        {"fence": {"name": "二押点 A"}, "inside_min": 42.5},
+        "stayed 42.5 min at 二押点 A; 45 days past due",
+        "在二押点 A停留 42.5 分钟；逾期 45 天",
+    ),
+    (
+        "offline",
+        0,
+        {"silent_h": 30.2, "all_devices_offline": True},
+        "no report for 30.2 h, every device silent; current",
+        "设备 30.2 小时无上报，全部设备离线；未逾期",
+    ),
+    (
+        "power_cut",
+        61,
+        {"alarm": "power_cut", "inside_risk_zone": True},
+        "the tracker raised Power cut inside a risk zone; 61 days past due",
+        "设备报警：断电，位于风险区内；逾期 61 天",
+    ),
+    (
+        "device_separation",
+        10,
+        {"apart_m": 2350},
+        "wired and wireless units 2.4 km apart; 10 days past due",
+        "有线与无线设备相距 2.4 公里；逾期 10 天",
+    ),
+]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's module")
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_reason_a_collector_reads_first(language: str) -> None:
+    cases = [{"alert": {"kind": k, "days_past_due": dpd}, "evidence": ev} for k, dpd, ev, _, _ in REASONS]
+    # i18n.js reads the browser's storage and language when it loads: give node both.
+    script = (
+        f"globalThis.localStorage = {{ getItem: () => {json.dumps(language)}, setItem: () => {{}} }};"
+        "globalThis.navigator = { language: 'en' }; globalThis.document = { documentElement: {} };"
+        f"const {{ reason }} = await import('{(STATIC / 'reason.js').as_uri()}');"
+        f"console.log(JSON.stringify({json.dumps(cases)}.map((c) => reason(c.alert, c.evidence))));"
+    )
+    out = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, check=True)
+    expected = [en if language == "en" else zh for _, _, _, en, zh in REASONS]
+    assert json.loads(out.stdout) == expected
