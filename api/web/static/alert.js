@@ -72,6 +72,22 @@ export function alertView(root, { id, me }) {
         </div>
         <h3>${esc(t("history"))}</h3>${history(alert.history ?? [])}
       </section>`;
+    // The actions work at once; the map draws its evidence while Leaflet loads.
+    const form = root.querySelector("#actions");
+    form?.addEventListener("click", async (event) => {
+      const button = event.target.closest("button[data-event]");
+      if (!button) return;
+      const body = { event: button.dataset.event };
+      if (body.event === "assign") body.assignee = form.assignee.value.trim() || undefined;
+      if (body.event === "resolve" || body.event === "dismiss") body.disposition = form.disposition.value || undefined;
+      if (form.note.value.trim()) body.note = form.note.value.trim();
+      try {
+        await api.post(`/alerts/${alert.alert_id}/transitions`, body);
+        alertView(root, { id, me });
+      } catch (error) {
+        root.querySelector("#action-problem").innerHTML = problem(error);
+      }
+    });
     map = await maps.create(root.querySelector("#map"));
     const drawn = [];
     const points = evidencePoints(ev);
@@ -97,21 +113,6 @@ export function alertView(root, { id, me }) {
     }
     maps.fit(map, drawn);
     root.querySelector("#map").dataset.drawn = String(drawn.length);
-    const form = root.querySelector("#actions");
-    form?.addEventListener("click", async (event) => {
-      const button = event.target.closest("button[data-event]");
-      if (!button) return;
-      const body = { event: button.dataset.event };
-      if (body.event === "assign") body.assignee = form.assignee.value.trim() || undefined;
-      if (body.event === "resolve" || body.event === "dismiss") body.disposition = form.disposition.value || undefined;
-      if (form.note.value.trim()) body.note = form.note.value.trim();
-      try {
-        await api.post(`/alerts/${alert.alert_id}/transitions`, body);
-        alertView(root, { id, me });
-      } catch (error) {
-        root.querySelector("#action-problem").innerHTML = problem(error);
-      }
-    });
   })();
   return () => map?.remove();
 }

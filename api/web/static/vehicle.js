@@ -116,29 +116,33 @@ export function vehicleView(root, { vin, me }) {
         <div class="map" id="map"></div>
         <h3>${esc(t("stops"))}</h3><table class="stops" id="stops"><tbody></tbody></table>
       </section>`;
-    map = await maps.create(root.querySelector("#map"));
-    const base = [];
-    for (const d of status.devices) {
-      if (d.lat == null) continue;
-      base.push(maps.marker(map, d.lat, d.lon, { color: "#c0392b", radius: 8, title: `${d.device_id} ${when(d.last_fix_at)}` }));
-      if (!status.precise_location) base.push(maps.ring(map, d.lat, d.lon, COARSE_M, { color: "#7f8c8d" }));
-    }
-    if (status.loan_id) {
-      try {
-        const loan = await api.get(`/loans/${encodeURIComponent(status.loan_id)}`);
-        if (loan.home_lat != null) base.push(maps.marker(map, loan.home_lat, loan.home_lon, { color: "#27ae60", radius: 9, title: t("home") }));
-      } catch {
-        // the loan is not readable by this role
+    // The map (and Leaflet) may still be loading when "show" is pressed: the form waits for it.
+    const mapReady = (async () => {
+      map = await maps.create(root.querySelector("#map"));
+      const base = [];
+      for (const d of status.devices) {
+        if (d.lat == null) continue;
+        base.push(maps.marker(map, d.lat, d.lon, { color: "#c0392b", radius: 8, title: `${d.device_id} ${when(d.last_fix_at)}` }));
+        if (!status.precise_location) base.push(maps.ring(map, d.lat, d.lon, COARSE_M, { color: "#7f8c8d" }));
       }
-    }
-    maps.fit(map, base);
-    root.querySelector("#map").dataset.drawn = String(base.length);
-    const track = window.L.layerGroup().addTo(map);
+      if (status.loan_id) {
+        try {
+          const loan = await api.get(`/loans/${encodeURIComponent(status.loan_id)}`);
+          if (loan.home_lat != null) base.push(maps.marker(map, loan.home_lat, loan.home_lon, { color: "#27ae60", radius: 9, title: t("home") }));
+        } catch {
+          // the loan is not readable by this role
+        }
+      }
+      maps.fit(map, base);
+      root.querySelector("#map").dataset.drawn = String(base.length);
+      return window.L.layerGroup().addTo(map);
+    })();
     const form = root.querySelector("#replay");
     let points = [];
     let cursor;
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
+      const track = await mapReady;
       const started = performance.now();
       const info = root.querySelector("#track-info");
       info.textContent = t("loading");
