@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter
 from psycopg_pool import ConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import delivery, errors, health
+from api import delivery, errors, health, workbench
 from api.bodylimit import BodyLimit
 from api.ratelimit import RateLimiter
 from api.routes import (
@@ -95,6 +95,7 @@ def create_app(
     location_reads_per_minute: int = 120,
     auth_failures_per_minute: int = 10,
     metrics_token: str | None = None,
+    map_tiles: workbench.Tiles = workbench.OSM,
 ) -> FastAPI:
     """The app; its lifespan opens the pool and, unless webhook_interval_s is None, runs the
     webhook delivery worker. A server process passes freeze_heap (tests build many apps in one
@@ -159,6 +160,7 @@ def create_app(
     app.include_router(health.router)
     for router in ROUTERS:
         app.include_router(router)
+    workbench.install(app, map_tiles)
     return app
 
 
@@ -184,4 +186,5 @@ def options_from(settings: "Settings") -> dict[str, Any]:
         "location_reads_per_minute": settings.location_reads_per_minute,
         "auth_failures_per_minute": settings.auth_failures_per_minute,
         "metrics_token": settings.metrics_token,
+        "map_tiles": workbench.Tiles.parse(settings.map_tiles, key=settings.map_tiles_key, crs=settings.map_tiles_crs),
     }

@@ -142,6 +142,22 @@ def scale(
     _write_json(result, json_path)
 
 
+@app.command("workbench")
+def workbench(
+    alerts: int = typer.Option(1000, help="Alerts in the collector's queue."),
+    days: int = typer.Option(7, help="Days of track replayed (a wired unit reporting every 30 s)."),
+    repeats: int = typer.Option(3, min=1, max=3, help="Loads of each page (3 replays fit the location-read limit)."),
+    json_path: Path = _JSON_OPTION,
+) -> None:
+    """The workbench in headless Chromium: queue of N alerts to interactive, a D-day replay to drawn."""
+    from benchmarks import workbench as bench
+
+    settings = Settings()
+    with database_url(settings) as admin, mqtt_url(settings) as broker:
+        result = bench.run(admin_url=admin, mqtt_url=broker, alerts=alerts, days=days, repeats=repeats)
+    _report(f"workbench benchmark: {alerts:,} alerts, {days}-day replay", result, json_path)
+
+
 @app.command("geofence")
 def geofence(json_path: Path = _JSON_OPTION) -> None:
     """Fence checks per second at 1k/10k/100k fences beside brute force and PostGIS (when installed)."""

@@ -18,7 +18,7 @@ from ingest.link import BrokerAddress
 from lienwatch import fleetrun
 from lienwatch.services import database_url, mqtt_url
 from lienwatch.settings import Settings
-from storage import users
+from storage import portfolio, users
 from storage.database import connect
 
 console = Console()
@@ -50,6 +50,21 @@ def _gateway(
     options = {"host": host, "port": port, "mqtt_url": broker}
     threading.Thread(target=jt808.run, args=(process, stop), kwargs=options, name="jt808", daemon=True).start()
     return process, stop
+
+
+def _workbench_sign_in(db: str, base: str, ttl: timedelta) -> None:
+    """Print the workbench's address and a token of the collector with the most alerts."""
+    with connect(db, autocommit=True) as conn:
+        name = portfolio.busiest_collector(conn)
+        if name is None:
+            console.print(f"workbench: {base}/workbench/ (no collector has alerts; sign in with the admin token)")
+            return
+        if users.get_user(conn, name) is None:
+            token = users.create_user(conn, name, "collector", ttl=ttl)
+        else:
+            token = users.issue_token(conn, name, ttl=ttl)
+    console.print(f"workbench: [bold]{base}/workbench/[/bold]")
+    console.print(f"  sign in as collector {name} with token [bold]{token}[/bold]")
 
 
 def demo(
@@ -99,6 +114,7 @@ def demo(
             )
         console.print(table)
         console.print(f"{len(items)} alert(s) on the first page of {base}/api/v1/alerts")
+        _workbench_sign_in(db, base, timedelta(days=settings.token_ttl_days))
         try:
             if exit_after is not None:
                 time.sleep(exit_after)

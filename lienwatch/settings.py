@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(10, ge=1)
     # The API's /metrics from other hosts than loopback (Authorization: Bearer <token>); unset: loopback only.
     metrics_token: str | None = Field(None, min_length=16)
+    # The workbench's map tiles: osm, amap (GCJ-02, the page shifts its points), tianditu (with
+    # its key), none (a plain background), or a URL template with {z}/{x}/{y} drawn in map_tiles_crs.
+    map_tiles: str = "osm"
+    map_tiles_key: str | None = None
+    map_tiles_crs: Literal["wgs84", "gcj02"] = "wgs84"
 
     # Local time for overnight stays, active hours and the like.
     timezone: str = "Asia/Shanghai"

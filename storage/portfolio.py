@@ -53,3 +53,21 @@ def stats(conn: Connection) -> Portfolio:
     ).fetchone()
     assert devices is not None and zones is not None
     return Portfolio(grid, int(devices[0]), int(devices[1]), int(zones[0]))
+
+
+def busiest_collector(conn: Connection) -> str | None:
+    """The collector with the most live, actionable alerts on their loans (the demo signs in as them)."""
+    row = conn.execute(
+        """
+        SELECT l.assigned_collector
+          FROM alerts a
+          JOIN loans l ON l.loan_id = a.loan_id
+         WHERE a.status IN ('open', 'acknowledged', 'assigned')
+           AND a.hold_reason IS NULL
+           AND l.assigned_collector IS NOT NULL
+         GROUP BY l.assigned_collector
+         ORDER BY count(*) DESC, l.assigned_collector
+         LIMIT 1
+        """
+    ).fetchone()
+    return None if row is None else str(row[0])

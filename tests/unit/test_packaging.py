@@ -95,7 +95,9 @@ def test_compose_holds_no_secret_and_every_process_is_configured_alike() -> None
 def _wheel_packages() -> list[str]:
     """The packages setuptools puts in the wheel, found as the build finds them (pyproject's `find`)."""
     found = PYPROJECT["tool"]["setuptools"]["packages"]["find"]
-    return list(setuptools.find_namespace_packages(where=str(ROOT), include=found["include"]))
+    return list(
+        setuptools.find_namespace_packages(where=str(ROOT), include=found["include"], exclude=found.get("exclude", ()))
+    )
 
 
 def _requirement_names(requirements: list[str]) -> set[str]:
