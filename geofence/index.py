@@ -111,6 +111,8 @@ class FenceIndex:
             shapely.prepare(local[~is_circle])
         edges = np.full(n, None, dtype=object)
         edges[~is_circle] = shapely.boundary(local[~is_circle])
+        if n:
+            shapely.prepare(edges[~is_circle])  # the depth test of entry asks each fix inside
         return cls(
             fences=fences,
             row_of={f.fence_id: i for i, f in enumerate(fences)},
@@ -158,7 +160,8 @@ class FenceIndex:
     def measure(
         self, lat: Floats, lon: Floats, accuracy_m: Floats, fence_rows: Ints
     ) -> tuple[Bools, Bools, Bools, Floats]:
-        """(inside, clearly outside, contained, excess metres) for fix/fence pairs as parallel arrays."""
+        """(inside, clearly outside, contained, excess metres) for fix/fence pairs as parallel arrays
+        (excess is infinite for a fix beyond a polygon's margin: not measured, clearly outside)."""
         fen = fence_rows
         excess = np.empty(fen.size, dtype=np.float64)
         interior = np.zeros(fen.size, dtype=np.bool_)
@@ -178,11 +181,24 @@ class FenceIndex:
             points = shapely.points(x, y)
             within = shapely.contains_xy(geoms, x, y)
             interior[poly] = within
-            excess[poly] = shapely.distance(geoms, points) - accuracy_m[poly]
-            depth = np.zeros(pf.size, dtype=np.float64)
+            # A point inside is at distance 0; only those outside need measuring (an outline has
+            # thousands of vertices, and most fixes of a fleet lie well inside their region).
+            # Outside, only those within accuracy + margin of the outline need their distance: the
+            # rest are clearly outside, whatever the exact figure (kept as infinity).
+            acc = accuracy_m[poly]
+            gap = np.zeros(pf.size, dtype=np.float64)
+            out = np.flatnonzero(~within)
+            if out.size:
+                near = shapely.dwithin(geoms[out], points[out], acc[out] + self.margin_m)
+                gap[out[~near]] = np.inf
+                gap[out[near]] = shapely.distance(geoms[out[near]], points[out[near]])
+            excess[poly] = gap - acc
+            # Contained: inside, and no edge within accuracy + depth (a bounded search, not a distance).
+            deep = within.copy()
             if within.any():
-                depth[within] = shapely.distance(self._edges[pf[within]], points[within])
-            contained[poly] = within & (depth >= accuracy_m[poly] + self._depth[pf])
+                reach = acc[within] + self._depth[pf[within]]
+                deep[within] = ~shapely.dwithin(self._edges[pf[within]], points[within], reach)
+            contained[poly] = deep
         inside = interior | (excess < 0.0)
         clear_out = ~interior & (excess > self.margin_m)
         return inside, clear_out, contained, excess
