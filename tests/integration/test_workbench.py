@@ -59,14 +59,14 @@ class Fleet:
 
 @pytest.fixture(scope="module")
 def fleet(pg_available: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
-    """20 simulated cars over 4 days through the whole pipeline; the API on a free port; a
+    """30 simulated cars over 4 days through the whole pipeline; the API on a free port; a
     collector user named as the collector with the most live alerts in the fleet."""
     broker = PrivateMosquitto(tmp_path_factory.mktemp("wb") / "mosquitto")
     broker.start()
     try:
         with own_database() as db:
             settings = Settings(database_url=db, mqtt_url=broker.url, timescale="off")
-            run = fleetrun.run(settings, database_url=db, mqtt_url=broker.url, vehicles=20, days=4, seed_value=7)
+            run = fleetrun.run(settings, database_url=db, mqtt_url=broker.url, vehicles=30, days=4, seed_value=7)
             assert run.stored > 10_000
             with psycopg.connect(db) as conn:
                 top = conn.execute(
