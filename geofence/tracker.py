@@ -4,13 +4,14 @@ This is the detector pipeline's entry point. One vectorised index query covers t
 then each device's fixes are walked in time order through the membership table (membership.py),
 touching only the fences near the fix plus those the device is already in, under the rules of
 each fence's kind (signals.DEFAULT_RULES). Device state is a small tuple of (fence id,
-FenceState) for the fences the device is inside, entering or leaving; it is rebuilt after a
-restart by replaying stored positions through the same function (rebuild()). A device that falls
-silent while leaving is finished by expire_silent(), which the absence sweep calls with its clock.
+FenceState) for the fences the device is inside, entering or leaving; it is stored with the
+device's detector state (alerts.state_codec), so a restart resumes it, and batches of any size
+give the same state. A device that falls silent while leaving is finished by expire_silent(),
+which the absence sweep calls with its clock.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -125,13 +126,6 @@ def expire_silent(
             signals.extend(found)
     signals.sort(key=lambda s: s.at)
     return BatchResult(changed, signals)
-
-
-def rebuild(
-    index: FenceIndex, positions: Iterable[Position], loans: Mapping[DeviceId, frozenset[LoanId]]
-) -> dict[DeviceId, DeviceFences]:
-    """Device states from stored positions (replayed from scratch, signals discarded)."""
-    return evaluate_batch(index, list(positions), {}, loans).states
 
 
 @dataclass(frozen=True, slots=True)

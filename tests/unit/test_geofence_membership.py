@@ -22,7 +22,7 @@ from geofence.index import FenceIndex
 from geofence.membership import TRANSITIONS, Event, Phase, action_for
 from geofence.projection import metres_per_degree
 from geofence.signals import Dwelled, Entered, Exited, ExitReason, FenceSignal
-from geofence.tracker import DeviceFences, evaluate_batch, expire_silent, rebuild
+from geofence.tracker import DeviceFences, evaluate_batch, expire_silent
 
 PAWN_LAT, PAWN_LON = 31.2304, 121.4737  # pawn shop near People's Square, Shanghai
 CAR = DeviceId("car-1")
@@ -240,7 +240,7 @@ def test_stale_fixes_are_skipped() -> None:
     assert result.stale == 2 and result.signals == [] and result.states[CAR] == state
 
 
-def test_state_rebuilt_by_replay_equals_incremental_state() -> None:
+def test_state_from_one_batch_equals_state_from_several() -> None:
     fences = [
         pawn_shop(),
         Fence(FenceId(2), "Lot", FenceKind.RISK_ZONE, Point(PAWN_LON, PAWN_LAT + 0.001), radius_m=300),
@@ -249,8 +249,8 @@ def test_state_rebuilt_by_replay_equals_incremental_state() -> None:
     state: DeviceFences | None = None
     for chunk in (positions[:3], positions[3:5], positions[5:]):
         state, _ = run(chunk, fences, state)
-    replayed = rebuild(FenceIndex.build(fences), positions, {CAR: frozenset()})
-    assert replayed[CAR] == state
+    whole = evaluate_batch(FenceIndex.build(fences), positions, {}, {CAR: frozenset()}).states
+    assert whole[CAR] == state
     assert len(state.inside) == 2  # in both
 
 
