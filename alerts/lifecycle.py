@@ -12,7 +12,7 @@ history entry to persist; nothing here touches the database.
 from dataclasses import dataclass
 from enum import StrEnum
 
-from domain.vocabulary import AlertStatus, Disposition
+from domain.vocabulary import LIVE_ALERT_STATUSES, AlertStatus, Disposition
 
 
 class AlertEvent(StrEnum):
@@ -24,7 +24,7 @@ class AlertEvent(StrEnum):
     CLEAR = "clear"  # the engine saw the condition end
 
 
-_LIVE = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED, AlertStatus.ASSIGNED)
+_LIVE = LIVE_ALERT_STATUSES
 
 # (state, event) -> next state. Anything absent is illegal.
 TRANSITIONS: dict[tuple[AlertStatus, AlertEvent], AlertStatus] = {

@@ -95,6 +95,10 @@ class AlertStatus(StrEnum):
     DISMISSED = "dismissed"
 
 
+# An alert in these states is live: on the queue, refreshed by the engine, one per (loan, kind, subject).
+LIVE_ALERT_STATUSES = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED, AlertStatus.ASSIGNED)
+
+
 class Disposition(StrEnum):
     CONFIRMED = "confirmed"
     FALSE_POSITIVE = "false_positive"

@@ -4,7 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.vocabulary import LIVE_ALERT_STATUSES
 from storage.database import Connection
+
+# The live statuses as an SQL list (migrations 0002 and 0006 spell them out in partial indexes).
+LIVE_SQL = "(" + ", ".join(f"'{s.value}'" for s in LIVE_ALERT_STATUSES) + ")"
 
 # The loan's delinquency bucket, as domain.vocabulary.Bucket.of computes it.
 BUCKET_SQL = """

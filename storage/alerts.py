@@ -6,6 +6,7 @@ from typing import Any, Protocol
 from psycopg.types.json import Jsonb
 
 from domain.vocabulary import AlertStatus, Disposition
+from storage.alert_queries import LIVE_SQL
 from storage.database import Connection
 
 
@@ -50,7 +51,7 @@ class Change(Protocol):
     @property
     def note(self) -> str | None: ...
 
-_LIVE = "('open', 'acknowledged', 'assigned')"
+_LIVE = LIVE_SQL
 
 _UPSERT = f"""
     INSERT INTO alerts (kind, severity, loan_id, vin, subject, priority, hold_reason,

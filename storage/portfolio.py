@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from storage.alert_queries import BUCKET_SQL
+from storage.alert_queries import BUCKET_SQL, LIVE_SQL
 from storage.database import Connection
 
 # DESIGN.md: a wired unit silent for 24 h is offline; the portfolio figure uses that one bar.
@@ -25,7 +25,7 @@ def stats(conn: Connection) -> Portfolio:
         SELECT a.kind, {BUCKET_SQL} AS bucket, count(*)
           FROM alerts a
           JOIN loans l ON l.loan_id = a.loan_id
-         WHERE a.status IN ('open', 'acknowledged', 'assigned')
+         WHERE a.status IN {LIVE_SQL}
          GROUP BY a.kind, bucket
         """
     ).fetchall()
@@ -44,11 +44,11 @@ def stats(conn: Connection) -> Portfolio:
         (OFFLINE_AFTER_H,),
     ).fetchone()
     zones = conn.execute(
-        """
+        f"""
         SELECT count(DISTINCT vin)
           FROM alerts
          WHERE kind IN ('risk_zone_enter', 'risk_zone_dwell')
-           AND status IN ('open', 'acknowledged', 'assigned')
+           AND status IN {LIVE_SQL}
         """
     ).fetchone()
     assert devices is not None and zones is not None
@@ -58,11 +58,11 @@ def stats(conn: Connection) -> Portfolio:
 def busiest_collector(conn: Connection) -> str | None:
     """The collector with the most live, actionable alerts on their loans (the demo signs in as them)."""
     row = conn.execute(
-        """
+        f"""
         SELECT l.assigned_collector
           FROM alerts a
           JOIN loans l ON l.loan_id = a.loan_id
-         WHERE a.status IN ('open', 'acknowledged', 'assigned')
+         WHERE a.status IN {LIVE_SQL}
            AND a.hold_reason IS NULL
            AND l.assigned_collector IS NOT NULL
          GROUP BY l.assigned_collector

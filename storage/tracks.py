@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from storage.alert_queries import LIVE_SQL
 from storage.database import Connection
 
 _AGGREGATE_BIN_S = 300  # positions_5min's bucket width
@@ -76,7 +77,7 @@ _ACCESS_COLUMNS = """
       ORDER BY h.hold_id
       LIMIT 1)
 """
-_ACCESS_ALERTS = "LEFT JOIN alerts a ON a.loan_id = l.loan_id AND a.status IN ('open', 'acknowledged', 'assigned')"
+_ACCESS_ALERTS = f"LEFT JOIN alerts a ON a.loan_id = l.loan_id AND a.status IN {LIVE_SQL}"
 _ACCESS_GROUP = """
     GROUP BY v.vin, v.plate, v.make_model, l.loan_id, l.status, l.days_past_due,
              l.assigned_collector, l.borrower_name
