@@ -196,6 +196,7 @@ class PartitionWorker:
 
     async def _renew(self, leases: Leases, stop: threading.Event) -> None:
         while not stop.is_set():
+            started = time.monotonic()
             try:
                 for partition in await leases.renew():
                     held = self.held.get(partition)
@@ -203,7 +204,15 @@ class PartitionWorker:
                         held.lost = True
             except Exception:  # NATS away for a moment: leases may lapse; the database fences
                 log.warning("lease renewal failed", exc_info=True)
-            await asyncio.sleep(self.config.lease_s / 3)
+            took = time.monotonic() - started
+            if took > self.config.lease_s / 3:
+                log.warning("lease renewal took %.1fs (lease %.1fs)", took, self.config.lease_s)
+            pause = max(0.0, self.config.lease_s / 4 - took)
+            slept = time.monotonic()
+            await asyncio.sleep(pause)
+            late = time.monotonic() - slept - pause
+            if late > self.config.lease_s / 4:
+                log.warning("event loop was busy: lease renewal %.1fs late", late)
 
     # Ownership
 
@@ -256,8 +265,7 @@ class PartitionWorker:
             del self.held[held.partition]
         if held.fetcher is not None:
             held.fetcher.cancel()
-            with contextlib.suppress(BaseException):
-                await held.fetcher
+            await asyncio.wait({held.fetcher}, timeout=5)
         await close_partition(js, self.config.shape, held.partition, held.epoch)
         if self.detectors is not None and not held.lost:
             return  # reloaded once the rebalance is done

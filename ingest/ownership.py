@@ -13,6 +13,7 @@ database: claiming a partition increments its epoch there, and every batch check
 its own transaction (storage.partitions), so a worker paused past its lease cannot commit.
 """
 
+import asyncio
 import contextlib
 import logging
 
@@ -61,12 +62,14 @@ class Leases:
         await members.put(self.worker_id, b"alive")
 
     async def members(self) -> list[str]:
-        """The live workers, this one included."""
+        """The live workers, this one always included (its own entry may lapse while it is busy:
+        it must not give its partitions away for that; leases and the database fence decide)."""
         members, _ = self._kv()
         try:
-            return sorted(await members.keys())
+            found = set(await members.keys())
         except NoKeysError:
-            return []
+            found = set()
+        return sorted(found | {self.worker_id})
 
     async def take(self, partition: int) -> bool:
         """Take a partition's lease if nobody holds it."""
@@ -78,17 +81,29 @@ class Leases:
         return True
 
     async def renew(self) -> set[int]:
-        """Keep every lease held; the partitions whose lease was lost (expired and taken)."""
+        """Keep every lease held (all at once: one round trip, not one per partition); the
+        partitions whose lease was lost (expired and taken, or deleted)."""
         members, leases = self._kv()
-        await members.put(self.worker_id, b"alive")
+        held = list(self.held.items())
+        results = await asyncio.gather(
+            members.put(self.worker_id, b"alive"),
+            *(leases.update(f"p{p}", self.worker_id.encode(), last=revision) for p, revision in held),
+            return_exceptions=True,
+        )
+        if isinstance(results[0], BaseException):
+            raise results[0]
         lost = set()
-        for partition, revision in list(self.held.items()):
-            try:
-                self.held[partition] = await leases.update(f"p{partition}", self.worker_id.encode(), last=revision)
-            except KeyWrongLastSequenceError:
+        for (partition, revision), result in zip(held, results[1:], strict=True):
+            if self.held.get(partition) != revision:
+                continue  # released or taken anew meanwhile
+            if isinstance(result, KeyWrongLastSequenceError):
                 log.warning("lease of partition %d lost (expired and taken, or deleted)", partition)
                 self.held.pop(partition, None)
                 lost.add(partition)
+            elif isinstance(result, BaseException):
+                log.warning("lease of partition %d not renewed: %s", partition, result)
+            else:
+                self.held[partition] = int(result)
         return lost
 
     async def release(self, partition: int) -> None:

@@ -1,6 +1,7 @@
 """Command-line entry points of scale-out: `lienwatch router` and `lienwatch worker`."""
 
 import asyncio
+import faulthandler
 import signal
 import threading
 from datetime import timedelta
@@ -20,6 +21,7 @@ console = Console()
 
 
 def _stop_on_signals() -> threading.Event:
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 PID`: every thread's stack on stderr
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
