@@ -174,6 +174,8 @@ class Outcome:
     positions: int
     positions_digest: str
     quarantined: int
+    opened_events: int  # alert_history "open" rows: an alert opened twice would show here
+    statuses: frozenset[tuple[str, str, str, str]]  # (loan, kind, subject, status): cleared ones too
 
     def exact(self) -> frozenset[tuple[str, str, str, str, str]]:
         """Alerts decided by the fixes themselves, with their time and evidence."""
@@ -197,7 +199,9 @@ class Outcome:
 
 def outcome(database_url: str) -> Outcome:
     with psycopg.connect(database_url) as conn:
-        rows: list[Any] = conn.execute("SELECT loan_id, kind, subject, opened_at, evidence FROM alerts").fetchall()
+        rows: list[Any] = conn.execute(
+            "SELECT loan_id, kind, subject, opened_at, evidence, status FROM alerts"
+        ).fetchall()
         digest_row = conn.execute(
             """
             SELECT count(*), md5(coalesce(string_agg(
@@ -206,9 +210,11 @@ def outcome(database_url: str) -> Outcome:
             """
         ).fetchone()
         quarantined = conn.execute("SELECT count(*) FROM quarantine").fetchone()
-    assert digest_row is not None and quarantined is not None
+        opened = conn.execute("SELECT count(*) FROM alert_history WHERE event = 'open'").fetchone()
+    assert digest_row is not None and quarantined is not None and opened is not None
     alerts = frozenset((r[0], r[1], r[2], r[3].isoformat(), json.dumps(r[4], sort_keys=True)) for r in rows)
-    return Outcome(alerts, int(digest_row[0]), str(digest_row[1]), int(quarantined[0]))
+    statuses = frozenset((r[0], r[1], r[2], r[5]) for r in rows)
+    return Outcome(alerts, int(digest_row[0]), str(digest_row[1]), int(quarantined[0]), int(opened[0]), statuses)
 
 
 def wait_until(predicate: Any, timeout: float, interval: float = 0.5) -> bool:

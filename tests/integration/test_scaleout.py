@@ -1,0 +1,158 @@
+"""Scale-out gives the alerts of one process: the same simulated fleet through 1, 2 and 4
+partitioned workers (and through 3 with one SIGKILLed mid-stream) stores the same positions and
+raises the same alerts, none twice, with the same times and evidence.
+
+Each run is the whole deployed path as separate processes: the fleet publishes MQTT QoS 1 to a
+private Mosquitto, `lienwatch router` routes it into a private NATS JetStream by vehicle, and N
+`lienwatch worker`s own the 16 partitions, on the event-time clock (as in simulation). After the
+drain the end of the run is swept once, as `lienwatch.fleetrun` does.
+
+What is compared. Alerts decided by fixes (separation, jumps, fences, tow, alarms...): the full
+(loan, kind, subject, opened_at, evidence). Alerts decided by a sweep (offline, long idle,
+relocation) carry the time of the sweep that found them, and a sweep runs when a worker's
+partition clock has moved on 15 simulated minutes, i.e. at batch boundaries: their (loan, kind,
+subject) and evidence are compared without the fields measured at the sweep's instant
+(silent_h, stopped_h, all_devices_offline, and occurrences: how many sweeps refreshed it).
+"""
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from benchmarks.local_mosquitto import PrivateMosquitto
+from benchmarks.local_nats import PrivateNats
+from lienwatch import fleetrun
+from simulators.payloads import Message
+from simulators.publish import publish
+from simulators.simulation import SimConfig, Simulation, default_start, simulate
+from storage import migrate
+from tests.conftest import create_database, drop_database
+from tests.support.scaleout_harness import (
+    Cluster,
+    Outcome,
+    drained,
+    final_sweep,
+    fixes_in,
+    outcome,
+    stored_positions,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.db, pytest.mark.mqtt, pytest.mark.slow]
+
+PARTITIONS = 16
+DRAIN_TIMEOUT_S = 150
+
+
+@dataclass(frozen=True)
+class Fleet:
+    sim: Simulation
+    messages: list[Message]
+    fixes: int
+
+
+@pytest.fixture(scope="module")
+def fleet() -> Fleet:
+    # 20 cars over 4 days with every scenario (long idle needs 4 days), fixed in time.
+    sim = simulate(SimConfig(20, 4, 11, default_start(4, datetime(2026, 11, 20, tzinfo=UTC)), "all"))
+    messages = list(sim.messages())
+    return Fleet(sim, messages, fixes_in(messages))
+
+
+def run_fleet(
+    workdir: Path, fleet: Fleet, workers: int, *, kill: str | None = None
+) -> tuple[Outcome, dict[str, object]]:
+    """The fleet through a router and `workers` workers; with `kill`, that worker is SIGKILLed
+    once 40 % of the fixes are stored. Returns the outcome and what happened on the way."""
+    db = create_database("lw_scale")
+    broker = PrivateMosquitto(workdir / "mosquitto")
+    nats = PrivateNats(workdir / "nats")
+    cluster = Cluster(db, "", "", workdir / "logs", partitions=PARTITIONS, lease_s=4.0)
+    notes: dict[str, object] = {}
+    try:
+        with psycopg.connect(db, autocommit=True) as conn:
+            migrate.migrate(conn, timescale="off")
+        fleetrun.seed(db, fleet.sim)
+        broker.start()
+        nats.start()
+        cluster.mqtt_url, cluster.nats_url = broker.url, nats.url
+        cluster.start_router()
+        for n in range(workers):
+            cluster.start_worker(f"w{n}")
+        cluster.wait_ready()
+        publisher = threading.Thread(target=publish, args=(broker.url, fleet.messages))
+        publisher.start()
+        if kill is not None:
+            assert wait_until(lambda: stored_positions(db) > fleet.fixes * 0.4, DRAIN_TIMEOUT_S, 0.1)
+            with psycopg.connect(db) as conn:
+                held = conn.execute("SELECT partition FROM stream_partitions WHERE owner = %s", (kill,)).fetchall()
+            notes["killed_partitions"] = sorted(r[0] for r in held)
+            notes["stored_at_kill"] = stored_positions(db)
+            cluster.kill_worker(kill)
+        publisher.join(DRAIN_TIMEOUT_S)
+        assert wait_until(lambda: drained(db, nats.url, PARTITIONS, fleet.fixes), DRAIN_TIMEOUT_S), (
+            f"not drained: {stored_positions(db)} of {fleet.fixes} fixes stored; logs in {workdir / 'logs'}"
+        )
+        assert cluster.alive(), f"a process died; logs in {workdir / 'logs'}"
+        with psycopg.connect(db) as conn:
+            notes["owners"] = dict(conn.execute("SELECT partition, owner FROM stream_partitions").fetchall())
+            notes["epochs"] = dict(conn.execute("SELECT partition, epoch FROM stream_partitions").fetchall())
+        cluster.stop()
+        final_sweep(db, datetime.fromtimestamp(fleet.sim.fleet.end, UTC))
+        return outcome(db), notes
+    finally:
+        cluster.stop()
+        nats.stop()
+        broker.stop()
+        drop_database(db)
+
+
+@pytest.fixture(scope="module")
+def reference(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Outcome:
+    """One worker: every partition, every vehicle, in one process."""
+    result, _ = run_fleet(tmp_path_factory.mktemp("one-worker"), fleet, 1)
+    return result
+
+
+def _assert_same(got: Outcome, want: Outcome) -> None:
+    assert got.positions == want.positions
+    assert got.positions_digest == want.positions_digest
+    assert got.quarantined == want.quarantined == 0
+    assert got.exact() == want.exact(), f"fix-decided alerts differ: {sorted(got.exact() ^ want.exact())}"
+    assert got.swept() == want.swept(), f"sweep-decided alerts differ: {sorted(got.swept() ^ want.swept())}"
+    assert got.statuses == want.statuses
+    assert got.by_kind() == want.by_kind()
+    assert got.opened_events == want.opened_events == len(want.alerts)  # none opened twice
+
+
+def test_one_worker_sees_the_whole_fleet(reference: Outcome, fleet: Fleet) -> None:
+    assert reference.positions == fleet.fixes
+    # The fleet's scenarios: a comparison over an empty or one-sided set would prove nothing.
+    assert {"device_separation", "gps_jump", "offline", "long_idle", "relocation", "region_exit", "tow"} <= set(
+        reference.by_kind()
+    )
+
+
+@pytest.mark.parametrize("workers", [2, 4])
+def test_n_workers_raise_the_alerts_of_one(workers: int, reference: Outcome, fleet: Fleet, tmp_path: Path) -> None:
+    got, notes = run_fleet(tmp_path, fleet, workers)
+    owners = set(notes["owners"].values())  # type: ignore[attr-defined]
+    assert owners == {f"w{n}" for n in range(workers)}, "every worker owned some partition"
+    _assert_same(got, reference)
+
+
+def test_a_worker_killed_mid_stream_loses_and_doubles_nothing(reference: Outcome, fleet: Fleet, tmp_path: Path) -> None:
+    got, notes = run_fleet(tmp_path, fleet, 3, kill="w1")
+    killed = notes["killed_partitions"]
+    assert killed, "the killed worker held partitions"
+    assert int(notes["stored_at_kill"]) < fleet.fixes  # type: ignore[call-overload]
+    owners: dict[int, str] = notes["owners"]  # type: ignore[assignment]
+    epochs: dict[int, int] = notes["epochs"]  # type: ignore[assignment]
+    for partition in killed:  # type: ignore[attr-defined]
+        assert owners[partition] in {"w0", "w2"}, f"partition {partition} was taken over"
+        assert epochs[partition] >= 2
+    _assert_same(got, reference)
