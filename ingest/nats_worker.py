@@ -77,6 +77,11 @@ class Held:
     queued_seq: int = 0
     fetcher: "asyncio.Task[None] | None" = None
     lost: bool = False
+    idle: bool = False  # the last fetch found nothing new: the stream is read to its end
+
+    @property
+    def caught_up(self) -> bool:
+        return self.idle and self.committed_seq >= self.queued_seq
 
 
 @dataclass
@@ -130,7 +135,7 @@ class PartitionWorker:
         clock = (
             PartitionClock(config.lateness, lambda: {p: h.committed_clock for p, h in self.held.items()})
             if config.event_time
-            else WallClock()
+            else WallClock(lambda: all(h.caught_up for h in self.held.values()))
         )
         self.detectors: DetectorSink | None = (
             DetectorSink(
@@ -284,6 +289,7 @@ class PartitionWorker:
                 log.warning("partition %d: fetch failed (%s)", held.partition, exc)
                 await asyncio.sleep(0.5)
                 continue
+            held.idle = False
             for msg in msgs:
                 seq = msg.metadata.sequence.stream
                 if seq <= held.queued_seq:

@@ -4,7 +4,7 @@ On the event-time clock each partition's time is the latest punctuation (or fix)
 it, minus the allowed lateness; a worker's sweep time is the earliest of its partitions', so a
 partition whose backlog is still being read is never judged silent for data it has not read
 yet. Until every owned partition has a time (a freshly taken one that never committed), there
-is no sweep. On wall time it is simply now.
+is no sweep. On wall time it is now, once every owned partition has caught up with its stream.
 """
 
 from collections.abc import Callable, Mapping
@@ -32,13 +32,16 @@ class PartitionClock(Watermark):
 
 
 class WallClock(Watermark):
-    """Wall time, for sweeps in production (each worker sweeps the vehicles it owns)."""
+    """Wall time, for sweeps in production (each worker sweeps the vehicles it owns), but only
+    while every owned partition has caught up: after a restart or a handover the backlog is read
+    first, or every car in it would look silent since its last committed fix."""
 
-    def __init__(self) -> None:
+    def __init__(self, caught_up: Callable[[], bool] = lambda: True) -> None:
         super().__init__(timedelta(0))
+        self._caught_up = caught_up
 
     def advance(self, ts: datetime) -> None:
         return None
 
     def __call__(self) -> datetime | None:
-        return datetime.now(UTC)
+        return datetime.now(UTC) if self._caught_up() else None

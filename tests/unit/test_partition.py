@@ -20,7 +20,7 @@ from ingest.partition import (
     partition_of,
     subject,
 )
-from ingest.partition_clock import PartitionClock
+from ingest.partition_clock import PartitionClock, WallClock
 
 VIN = Vin("LSVAB2BR5KN012345")
 
@@ -102,3 +102,12 @@ def test_ingest_refuses_a_plain_shared_subscription_at_start() -> None:
     assert len(lines) == 1, done.stdout
     assert "LIENWATCH_MQTT_SHARE_GROUP is refused" in lines[0]
     assert "round-robin" in lines[0] and "lienwatch router" in lines[0] and "lienwatch worker" in lines[0]
+
+
+def test_the_wall_clock_waits_until_the_backlog_is_read() -> None:
+    caught_up = False
+    clock = WallClock(lambda: caught_up)
+    assert clock() is None
+    caught_up = True
+    now = clock()
+    assert now is not None and abs((now - datetime.now(UTC)).total_seconds()) < 5
