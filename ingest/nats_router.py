@@ -64,6 +64,11 @@ class VehicleMap:
         return self.router
 
 
+def _close_on(stop: threading.Event, inbox: Inbox[Inbound]) -> None:
+    stop.wait()
+    inbox.close()
+
+
 def _device(topic: str) -> str | None:
     try:
         return parse_topic(topic).device_id
@@ -118,6 +123,8 @@ class PositionRouter:
             self.link.start()
             self.ready.set()
             loop = asyncio.get_running_loop()
+            # The inbox waits for messages without end; closing it on stop makes take() drain and return.
+            loop.run_in_executor(None, _close_on, stop, self.inbox)
             while True:
                 batch = await loop.run_in_executor(None, self.inbox.take, self._batch_size, self._flush_s)
                 if batch:
@@ -133,11 +140,11 @@ class PositionRouter:
     async def _route(self, js: JetStreamContext, batch: list[Inbound], stop: threading.Event) -> None:
         """Publish a batch until JetStream confirms all of it, then PUBACK it to the MQTT broker."""
         devices = [_device(m.topic) for m in batch]
-        router = self._vehicles.routes({d for d in devices if d is not None})
         attempt = 0
         while True:
             pending: list[asyncio.Future[Any]] = []
             try:
+                router = self._vehicles.routes({d for d in devices if d is not None})
                 for m, device in zip(batch, devices, strict=True):
                     _, subject = router.route(device, m.topic)
                     headers = {TOPIC: m.topic, RECEIVED: repr(m.received_at), MSG_ID: message_id(m.topic, m.payload)}
@@ -147,7 +154,7 @@ class PositionRouter:
                 pending += await self._punctuate(js)
                 await asyncio.wait_for(asyncio.gather(*pending), _CONFIRM_S)
                 break
-            except Exception as exc:  # NATS down or the stream unavailable: same ids, so re-sending is safe
+            except Exception as exc:  # NATS or the database away: same ids, so re-sending is safe
                 for future in pending:
                     future.cancel()  # frees its slot in the client's window of unconfirmed publishes
                 attempt += 1

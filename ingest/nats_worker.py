@@ -61,7 +61,7 @@ from ingest.store import BatchStore, Message, Stored, utc
 from storage import partitions as offsets
 from storage.database import Connection
 from storage.database import connect as db_connect
-from storage.errors import DatabaseUnavailable
+from storage.errors import DatabaseUnavailable, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -238,8 +238,13 @@ class PartitionWorker:
             log.info("partition %d released to %s", partition, desired.get(partition))
         taken: list[offsets.Claim] = []
         for partition, owner in sorted(desired.items()):
-            if owner == me and partition not in self.held and await leases.take(partition):
+            if owner != me or partition in self.held or not await leases.take(partition):
+                continue
+            try:
                 taken.append(await asyncio.to_thread(self._claim, partition))
+            except (StorageError, psycopg.Error) as exc:  # the database away: try again next round
+                log.warning("partition %d not claimed (%s)", partition, exc)
+                await leases.release(partition)
         for claim in taken:
             self.held[claim.partition] = Held(claim.partition, claim.epoch, claim.last_seq, claim.watermark)
             changed = True
@@ -249,9 +254,16 @@ class PartitionWorker:
         for claim in taken:
             held = self.held[claim.partition]
             held.queued_seq = claim.last_seq
-            sub = await open_partition(
-                js, self.config.shape, claim.partition, claim.epoch, claim.last_seq, max_pending=self.config.queue_max
-            )
+            try:
+                pending = self.config.queue_max
+                sub = await open_partition(
+                    js, self.config.shape, claim.partition, claim.epoch, claim.last_seq, max_pending=pending
+                )
+            except Exception as exc:  # NATS away: give the partition up, the next round takes it again
+                log.warning("partition %d: no consumer (%s)", claim.partition, exc)
+                held.lost = True
+                await leases.release(claim.partition)
+                continue
             held.fetcher = asyncio.create_task(self._fetch(held, sub))
             log.info("partition %d taken (epoch %d, after sequence %d)", claim.partition, claim.epoch, claim.last_seq)
 
