@@ -115,6 +115,7 @@ def run_fleet(
 def reference(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Outcome:
     """One worker: every partition, every vehicle, in one process."""
     result, _ = run_fleet(tmp_path_factory.mktemp("one-worker"), fleet, 1)
+    print(f"1 worker: {len(result.alerts)} alerts {result.by_kind()}, {result.positions} positions")
     return result
 
 
@@ -140,6 +141,7 @@ def test_one_worker_sees_the_whole_fleet(reference: Outcome, fleet: Fleet) -> No
 @pytest.mark.parametrize("workers", [2, 4])
 def test_n_workers_raise_the_alerts_of_one(workers: int, reference: Outcome, fleet: Fleet, tmp_path: Path) -> None:
     got, notes = run_fleet(tmp_path, fleet, workers)
+    print(f"{workers} workers: {len(got.alerts)} alerts {got.by_kind()}, {got.positions} positions")
     owners = set(notes["owners"].values())  # type: ignore[attr-defined]
     assert owners == {f"w{n}" for n in range(workers)}, "every worker owned some partition"
     _assert_same(got, reference)
@@ -147,6 +149,10 @@ def test_n_workers_raise_the_alerts_of_one(workers: int, reference: Outcome, fle
 
 def test_a_worker_killed_mid_stream_loses_and_doubles_nothing(reference: Outcome, fleet: Fleet, tmp_path: Path) -> None:
     got, notes = run_fleet(tmp_path, fleet, 3, kill="w1")
+    print(
+        f"3 workers, w1 killed at {notes['stored_at_kill']} positions holding {notes['killed_partitions']}: "
+        f"{len(got.alerts)} alerts {got.by_kind()}, {got.positions} positions"
+    )
     killed = notes["killed_partitions"]
     assert killed, "the killed worker held partitions"
     assert int(notes["stored_at_kill"]) < fleet.fixes  # type: ignore[call-overload]
