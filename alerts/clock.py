@@ -22,3 +22,19 @@ class Watermark:
     def __call__(self) -> datetime | None:
         """The clock's reading; None until a fix has been seen."""
         return None if self.latest is None else self.latest - self.lateness
+
+
+def grid(after: datetime, until: datetime, every: timedelta) -> list[datetime]:
+    """The instants in (after, until] that are whole multiples of `every` since the epoch.
+
+    Jobs run on this grid judge the same instants however the clock advanced (a minute at a time
+    or a day at once), so what they find does not depend on the size of the batches.
+    """
+    step = every.total_seconds()
+    first = (after.timestamp() // step + 1) * step
+    out = []
+    t = first
+    while t <= until.timestamp():
+        out.append(datetime.fromtimestamp(t, after.tzinfo))
+        t += step
+    return out

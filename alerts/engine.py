@@ -13,6 +13,7 @@ from typing import Any
 from alerts.actions import Action, AlertDraft, Clear
 from alerts.rules import assess
 from alerts.signal import Signal
+from alerts.thresholds import Thresholds, judged_by
 from domain.assets import Loan
 from domain.ids import DeviceId, Vin
 from domain.vocabulary import AlertKind
@@ -24,8 +25,10 @@ def decide(
     vin_of: Mapping[DeviceId, Vin],
     loans: Mapping[Vin, Loan],
     in_risk_zone: Callable[[DeviceId], bool],
+    thresholds_of: Callable[[DeviceId], Thresholds] | None = None,
 ) -> list[Action]:
-    """Alert actions for these signals, in signal order."""
+    """Alert actions for these signals, in signal order; each draft's evidence names the
+    thresholds it was judged by (those of `thresholds_of` its device) and the loan's portfolio."""
     actions: list[Action] = []
     for signal in signals:
         vin = vin_of.get(signal.device_id)
@@ -48,7 +51,11 @@ def decide(
             "bucket": loan.bucket.value,
             "status": loan.status.value,
             "outstanding_balance": str(loan.outstanding_balance),
+            "portfolio": loan.portfolio,
         }
+        judged = judged_by(thresholds_of(signal.device_id), signal.kind) if thresholds_of is not None else {}
+        if judged:
+            evidence["thresholds"] = judged
         actions.append(
             AlertDraft(
                 kind=signal.kind.value,

@@ -14,16 +14,17 @@ from the same state), and history replays through here with no database at all.
 import dataclasses
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from alerts import absence, engine
+from alerts.absence import policy_floor_s
 from alerts.actions import Action
 from alerts.motion import DeviceState, observe
 from alerts.pairing import separation
 from alerts.relocation import Tracks, relocations
 from alerts.signal import Signal
-from alerts.thresholds import Thresholds
+from alerts.thresholds import Policy, Thresholds
 from domain.assets import Device, Loan
 from domain.ids import DeviceId, FenceId, LoanId, Vin
 from domain.position import Position
@@ -48,7 +49,8 @@ class World:
     index: FenceIndex
     fence_loans: Mapping[DeviceId, frozenset[LoanId]]
     partners: Mapping[Vin, tuple[DeviceId, ...]]
-    thresholds: Thresholds
+    thresholds: Thresholds  # the lender's default
+    by_device: Mapping[DeviceId, Thresholds] = field(default_factory=dict)  # set by the loan's portfolio
 
     @classmethod
     def build(
@@ -56,10 +58,11 @@ class World:
         devices: Mapping[DeviceId, Device],
         fences: Sequence[Fence],
         loans: Mapping[Vin, Loan],
-        thresholds: Thresholds,
+        policy: Policy,
     ) -> "World":
         """The world of these devices, fences and loans (a loan's bound_region naming a built-in
-        region becomes an allowed_region fence, unless the loan has such a fence of its own)."""
+        region becomes an allowed_region fence, unless the loan has such a fence of its own), each
+        device judged by the thresholds of its loan's portfolio."""
         partners: dict[Vin, list[DeviceId]] = {}
         for device in devices.values():
             if device.vin is not None:
@@ -76,13 +79,22 @@ class World:
             index=FenceIndex.build([*fences, *builtin]),
             fence_loans=fence_loans,
             partners={vin: tuple(ids) for vin, ids in partners.items()},
-            thresholds=thresholds,
+            thresholds=policy.default,
+            by_device={
+                d: policy.of(loans[dev.vin].portfolio)
+                for d, dev in devices.items()
+                if dev.vin is not None and dev.vin in loans and loans[dev.vin].portfolio in policy.portfolios
+            },
         )
 
     @classmethod
-    def empty(cls, thresholds: Thresholds | None = None) -> "World":
+    def empty(cls, policy: Policy | None = None) -> "World":
         """A world with no device and no fence."""
-        return cls({}, FenceIndex.build([]), {}, {}, thresholds or Thresholds())
+        return cls({}, FenceIndex.build([]), {}, {}, (policy or Policy()).default)
+
+    def thresholds_of(self, device_id: DeviceId) -> Thresholds:
+        """The thresholds this device is judged by."""
+        return self.by_device.get(device_id, self.thresholds)
 
     def vin_of(self) -> dict[DeviceId, Vin]:
         """Each paired device's vehicle."""
@@ -139,15 +151,28 @@ def judge(memory: Memory, positions: Sequence[Position], world: World, loans: Lo
     ordered = sorted(positions, key=lambda p: p.ts)
     pending: dict[DeviceId, DeviceState] = {}
     signals: list[Signal] = []
-    th = world.thresholds
     for p in ordered:
-        before = pending.get(p.device_id)
-        if before is None:  # the device's first fix in this batch: was it silent long enough?
-            before = memory.motion.get(p.device_id) or DeviceState()
-            signals += _back_online(world, before, p)
+        th = world.thresholds_of(p.device_id)
+        before = pending.get(p.device_id) or memory.motion.get(p.device_id) or DeviceState()
         device = world.devices.get(p.device_id)
+        silent_s = (p.ts - before.last_ts).total_seconds() if before.last_ts is not None else 0.0
+        heard_after_silence = (
+            device is not None
+            and silent_s > 0
+            and (silent_s >= th.offline_learn_min_s or silent_s > policy_floor_s(device, th))
+        )
         dense = device is None or device.kind == DeviceKind.WIRED
         after, found = observe(before, p, th, dense=dense)
+        if heard_after_silence:
+            assert device is not None and before.last_ts is not None
+            ended, offline_signals = _silence_ended(world, memory, pending, device, before, p)
+            signals += offline_signals
+            after = dataclasses.replace(
+                after,
+                silences=absence.learn(before.silences, before.last_ts, silent_s, th),
+                quiet_from=ended[0] if ended else after.quiet_from,
+                quiet_until=ended[1] if ended else after.quiet_until,
+            )
         pending[p.device_id] = after
         signals += found
         if after.fix_ts == p.ts:
@@ -164,13 +189,15 @@ def sweep(memory: Memory, world: World, loans: LoanLookup, now: datetime) -> Ver
     Each condition is signalled once per episode: the flags are kept in the device state, so a
     collector's resolution is not undone by the next sweep.
     """
-    th = world.thresholds
-    watches = [absence.Watch(dev, memory.motion[d]) for d, dev in world.devices.items() if d in memory.motion]
-    signals = absence.offline(watches, now, th)
-    wired = {
-        d: st for d, st in memory.motion.items() if d in world.devices and world.devices[d].kind == DeviceKind.WIRED
-    }
-    signals += absence.long_idle(wired, now, th)
+    watches = [
+        absence.Watch(dev, memory.motion[d], world.thresholds_of(d))
+        for d, dev in world.devices.items()
+        if d in memory.motion
+    ]
+    signals = absence.offline(watches, now, world.thresholds)
+    for d, st in memory.motion.items():
+        if d in world.devices and world.devices[d].kind == DeviceKind.WIRED:
+            signals += absence.long_idle({d: st}, now, world.thresholds_of(d))
     flagged: dict[DeviceId, DeviceState] = {}
     for s in signals:
         state = flagged.get(s.device_id) or memory.motion[s.device_id]
@@ -189,14 +216,35 @@ def relocate(tracks: Tracks, world: World, loans: Mapping[Vin, Loan], *, now: da
     return Verdict({}, {}, actions, len(signals))
 
 
-def _back_online(world: World, before: DeviceState, p: Position) -> list[Signal]:
-    """A report after a silence long enough to have been offline clears that alert."""
-    device = world.devices.get(p.device_id)
-    if device is None or before.last_ts is None or p.ts <= before.last_ts:
-        return []
-    if (p.ts - before.last_ts).total_seconds() <= absence.offline_after_s(device, world.thresholds):
-        return []
-    return [Signal(AlertKind.OFFLINE, p.device_id, p.ts, p.device_id, {}, clears=True, reason="device back online")]
+def _silence_ended(
+    world: World,
+    memory: Memory,
+    pending: Mapping[DeviceId, DeviceState],
+    device: Device,
+    before: DeviceState,
+    p: Position,
+) -> tuple[tuple[datetime, datetime] | None, list[Signal]]:
+    """A report after a silence: if it was long enough to be offline, the offline alert (dated at
+    the crossing, unless a sweep already gave it) and its clearing; and the silence's span."""
+    assert before.last_ts is not None
+    th = world.thresholds_of(device.device_id)
+    threshold_s = absence.offline_after_s(device, th, before)
+    if (p.ts - before.last_ts).total_seconds() <= threshold_s:
+        return None, []
+    signals = []
+    if not before.offline_open:  # else a sweep gave it while the silence went on
+        partners = [
+            absence.Watch(
+                world.devices[d], pending.get(d) or memory.motion.get(d) or DeviceState(), world.thresholds_of(d)
+            )
+            for d in (world.partners.get(device.vin, ()) if device.vin is not None else ())
+            if d != device.device_id
+        ]
+        signals.append(absence.went_offline(absence.Watch(device, before), partners, th))
+    back = Signal(AlertKind.OFFLINE, p.device_id, p.ts, p.device_id, {}, clears=True, reason="device back online")
+    signals.append(back)
+    began = before.last_ts + timedelta(seconds=threshold_s)
+    return (began, p.ts), signals
 
 
 def _separation(world: World, memory: Memory, p: Position, pending: Mapping[DeviceId, DeviceState]) -> list[Signal]:
@@ -211,7 +259,7 @@ def _separation(world: World, memory: Memory, p: Position, pending: Mapping[Devi
         partner = pending.get(other) or memory.motion.get(other)
         if partner is not None:
             dense = partner_device.kind == DeviceKind.WIRED
-            found = separation(p, other, partner, world.thresholds, partner_dense=dense)
+            found = separation(p, other, partner, world.thresholds_of(p.device_id), partner_dense=dense)
             if found is not None:
                 out.append(found)
     return out
@@ -273,4 +321,6 @@ def _decide(
         rows = (index.row_of.get(f) for f, _ in state.inside)
         return any(r is not None and index.fences[r].kind == FenceKind.RISK_ZONE for r in rows)
 
-    return engine.decide(signals, vin_of=vin_of, loans=found, in_risk_zone=in_risk_zone)
+    return engine.decide(
+        signals, vin_of=vin_of, loans=found, in_risk_zone=in_risk_zone, thresholds_of=world.thresholds_of
+    )

@@ -53,6 +53,9 @@ class DeviceState:
     alarms: tuple[str, ...] = ()
     pending_lat: float | None = None  # an outlier waiting for a second fix to confirm it
     pending_lon: float | None = None
+    quiet_from: datetime | None = None  # the last silence past its threshold: offline from ...
+    quiet_until: datetime | None = None  # ... until the report that ended it
+    silences: tuple[int, ...] = ()  # the device's usual silences by hour of day (alerts.absence)
 
     def stopped_since(self, th: Thresholds) -> datetime | None:
         """When the current stop began, once it has lasted stop_min_s."""
@@ -135,6 +138,9 @@ def observe(state: DeviceState, p: Position, th: Thresholds, *, dense: bool = Tr
         alarms=p.alarms,
         pending_lat=pending_lat,
         pending_lon=pending_lon,
+        quiet_from=state.quiet_from,
+        quiet_until=state.quiet_until,
+        silences=state.silences,
     )
     return new, signals
 

@@ -24,6 +24,16 @@ from geofence.signals import Relocation
 from geofence.staypoints import StayPoint, stay_points
 
 HOME_WINDOW = timedelta(days=30)
+HOME_MIN_NIGHTS = 7  # nights a home cluster needs before it outweighs the declared home
+# Evening, night and early morning in local time: overnight stays (22:00-06:00) with the arrival
+# before and the departure after them. Daytime fixes cannot change an overnight stay.
+NIGHT_FROM_HOUR, NIGHT_UNTIL_HOUR = 19, 9
+NIGHT_HOURS = (NIGHT_FROM_HOUR, NIGHT_UNTIL_HOUR)
+
+
+def at_night(local_hour: int) -> bool:
+    """Whether a fix at this local hour belongs to the night fixes relocation reads."""
+    return local_hour >= NIGHT_FROM_HOUR or local_hour < NIGHT_UNTIL_HOUR
 
 # Per device: (epoch seconds, lat, lon) of its night fixes, in time order.
 Track = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]
@@ -69,9 +79,7 @@ def relocations(
             continue
         ts, lat, lon = track
         stays = stay_points(ts, lat, lon)
-        home = home_cluster(stays, now=now, timezone=timezone)
-        if home is None and loan.home_lat is not None and loan.home_lon is not None:
-            home = Home(loan.home_lat, loan.home_lon, nights=0, stays=0)
+        home = _home(stays, loan, now=now, timezone=timezone)
         found = overnight_far(stays, home, now=now, timezone=timezone) if home is not None else None
         region = regions.get(loan.bound_region or "")
         if found is None and region is not None:
@@ -81,6 +89,19 @@ def relocations(
         if found is not None:
             signals.append(Signal(AlertKind.RELOCATION, device_id, found.at, "", _evidence(found, home)))
     return signals
+
+
+def _home(stays: list[StayPoint], loan: Loan, *, now: datetime, timezone: str) -> Home | None:
+    """The home cluster once it holds a week of nights; until then the loan's declared home.
+
+    A cluster of a few nights is weak evidence: a car that moved four nights into its history
+    would have its new city as home and never be seen to have moved.
+    """
+    home = home_cluster(stays, now=now, timezone=timezone)
+    weak = home is None or home.nights < HOME_MIN_NIGHTS
+    if weak and loan.home_lat is not None and loan.home_lon is not None:
+        return Home(loan.home_lat, loan.home_lon, nights=0, stays=0)
+    return home
 
 
 def home_of(tracks: Tracks, *, now: datetime, timezone: str) -> tuple[Home | None, list[StayPoint]]:

@@ -14,7 +14,7 @@ from geofence.membership import FenceState, Phase
 from geofence.signals import Fix
 from geofence.tracker import DeviceFences
 
-_TIMES = ("last_ts", "fix_ts", "anchor_ts", "tow_since")
+_TIMES = ("last_ts", "fix_ts", "anchor_ts", "tow_since", "quiet_from", "quiet_until")
 
 
 def to_json(state: DeviceState) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def from_json(data: Mapping[str, Any]) -> DeviceState:
             continue  # a field from another version: the detectors rebuild it
         if name in _TIMES:
             value = datetime.fromisoformat(value)
-        elif name == "alarms":
+        elif name in ("alarms", "silences"):
             value = tuple(value)
         fields[name] = value
     return DeviceState(**fields)

@@ -22,7 +22,7 @@ from psycopg_pool import ConnectionPool
 from api import signing
 from api.targets import AllowList, Target, check
 from storage import webhooks
-from storage.database import Connection, connect
+from storage.database import Connection
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +119,6 @@ def deliver_due(
         else:
             log.info("webhook delivery %s to %s failed (%s); retry in %s s", d.delivery_id, d.url, error, retry)
     return delivered
-
-
-def deliver_pending(database_url: str, *, backoff: Backoff = Backoff(), allow: AllowList = AllowList()) -> int:
-    """One pass over the outbox on a connection of its own (for the scheduler)."""
-    with connect(database_url, autocommit=True) as conn:
-        return deliver_due(conn, backoff=backoff, allow=allow)
 
 
 async def run(

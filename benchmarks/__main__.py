@@ -169,5 +169,18 @@ def geofence(json_path: Path = _JSON_OPTION) -> None:
     _write_json(result, json_path)
 
 
+@app.command("judge")
+def judge(
+    vehicles: int = typer.Option(200, min=1),
+    days: int = typer.Option(5, min=4),
+    seed: int = typer.Option(7),
+    json_path: Path = _JSON_OPTION,
+) -> None:
+    """The detectors alone (no database, no broker): fixes per second through the judge."""
+    from benchmarks import judge as bench
+
+    _report("judge replay", bench.run(vehicles=vehicles, days=days, seed=seed), json_path)
+
+
 if __name__ == "__main__":
     app()

@@ -48,6 +48,7 @@ class Loan:
     bound_region: str | None = None
     assigned_collector: str | None = None
     holds: tuple[Hold, ...] = field(default=())
+    portfolio: str | None = None  # the lender's book; thresholds may be set per portfolio
 
     @property
     def bucket(self) -> Bucket:

@@ -8,12 +8,6 @@ class DeviceKind(StrEnum):
     WIRELESS = "wireless"  # hidden battery unit, wakes on a schedule
 
 
-class FixSource(StrEnum):
-    GPS = "gps"
-    LBS = "lbs"  # cell-tower fix: coarse, never decides a fence crossing
-    WIFI = "wifi"
-
-
 class DeviceAlarm(StrEnum):
     POWER_CUT = "power_cut"
     TAMPER = "tamper"

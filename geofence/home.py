@@ -50,20 +50,26 @@ class Home:
     stays: int
 
 
-def night_of(stay: StayPoint, timezone: str = DEFAULT_TIMEZONE) -> date | None:
-    """The evening date of the local night this stay covers for >= OVERNIGHT_MIN_S, if any."""
+def nights_of(stay: StayPoint, timezone: str = DEFAULT_TIMEZONE) -> list[date]:
+    """The evening dates of every local night this stay covers for >= OVERNIGHT_MIN_S (a car
+    parked for three days covers three nights)."""
     zone = ZoneInfo(timezone)
     arrived, left = stay.arrived.astimezone(zone), stay.left.astimezone(zone)
-    best: tuple[float, date] | None = None
+    out = []
     day = arrived.date() - timedelta(days=1)
     while day <= left.date():
         start = datetime.combine(day, NIGHT_START, zone)
         end = datetime.combine(day + timedelta(days=1), NIGHT_END, zone)
-        overlap = (min(end, left) - max(start, arrived)).total_seconds()
-        if overlap >= OVERNIGHT_MIN_S and (best is None or overlap > best[0]):
-            best = (overlap, day)
+        if (min(end, left) - max(start, arrived)).total_seconds() >= OVERNIGHT_MIN_S:
+            out.append(day)
         day += timedelta(days=1)
-    return None if best is None else best[1]
+    return out
+
+
+def night_of(stay: StayPoint, timezone: str = DEFAULT_TIMEZONE) -> date | None:
+    """The evening date of the first local night this stay covers for >= OVERNIGHT_MIN_S, if any."""
+    nights = nights_of(stay, timezone)
+    return nights[0] if nights else None
 
 
 def home_cluster(stays: Sequence[StayPoint], *, now: datetime, timezone: str = DEFAULT_TIMEZONE) -> Home | None:
@@ -71,18 +77,18 @@ def home_cluster(stays: Sequence[StayPoint], *, now: datetime, timezone: str = D
     since = now - timedelta(seconds=HOME_WINDOW_S)
     groups: list[tuple[list[StayPoint], set[date]]] = []
     for stay in sorted(stays, key=lambda s: s.arrived):
-        night = night_of(stay, timezone)
-        if night is None or stay.left < since or stay.arrived > now:
+        covered = nights_of(stay, timezone)
+        if not covered or stay.left < since or stay.arrived > now:
             continue
         for members, nights in groups:
             c_lat = float(np.mean([m.lat for m in members]))
             c_lon = float(np.mean([m.lon for m in members]))
             if float(distance_m(c_lat, c_lon, stay.lat, stay.lon)) <= HOME_RADIUS_M:
                 members.append(stay)
-                nights.add(night)
+                nights.update(covered)
                 break
         else:
-            groups.append(([stay], {night}))
+            groups.append(([stay], set(covered)))
     if not groups:
         return None
     members, nights = max(groups, key=lambda g: (len(g[1]), sum(s.duration_s for s in g[0])))
@@ -103,19 +109,23 @@ def overnight_far(
     for stay in sorted(stays, key=lambda s: s.arrived):
         if stay.left < since or stay.arrived > now:
             continue
-        night = night_of(stay, timezone)
-        if night is None or night in far:
+        if float(distance_m(home.lat, home.lon, stay.lat, stay.lon)) <= RELOCATION_DISTANCE_M:
             continue
-        if float(distance_m(home.lat, home.lon, stay.lat, stay.lon)) > RELOCATION_DISTANCE_M:
-            far[night] = stay
+        for night in nights_of(stay, timezone):
+            far.setdefault(night, stay)
     if len(far) < RELOCATION_NIGHTS:
         return None
-    chosen = [far[n] for n in sorted(far)]
-    evidence = tuple(Fix(s.arrived, s.lat, s.lon) for s in chosen)
-    decided = chosen[RELOCATION_NIGHTS - 1]
+    zone = ZoneInfo(timezone)
+    # Each far night as the moment it counted: OVERNIGHT_MIN_S into the night (or the stay).
+    counted = []
+    for n in sorted(far):
+        stay = far[n]
+        began = max(stay.arrived, datetime.combine(n, NIGHT_START, zone).astimezone(stay.arrived.tzinfo))
+        counted.append((began + timedelta(seconds=OVERNIGHT_MIN_S), stay))
+    evidence = tuple(Fix(at, s.lat, s.lon) for at, s in counted)
     return Relocation(
         RelocationReason.OVERNIGHT_FAR,
-        at=max(decided.arrived, decided.left),
+        at=counted[RELOCATION_NIGHTS - 1][0],
         evidence=evidence,
         threshold_m=RELOCATION_DISTANCE_M,
     )

@@ -16,9 +16,9 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from alerts import judge, relocation, state_codec
-from alerts.clock import Watermark
+from alerts.clock import Watermark, grid
 from alerts.judge import Memory, Verdict, World
-from alerts.thresholds import Thresholds
+from alerts.thresholds import Policy
 from domain.assets import Device, Loan
 from domain.ids import Vin
 from domain.position import Position
@@ -37,7 +37,7 @@ class DetectorSink:
         self,
         *,
         database_url: str,
-        thresholds: Thresholds | None = None,
+        policy: Policy | None = None,
         reload_s: float = 30.0,
         watermark: Watermark | None = None,
         sweep_every_s: float = 300.0,
@@ -46,19 +46,19 @@ class DetectorSink:
         owns: Callable[[Device], bool] | None = None,
     ) -> None:
         self._database_url = database_url
+        self.policy = policy or Policy()
         self.owns = owns  # partitioned workers: judge and sweep only the vehicles owned here
-        self.thresholds = thresholds or Thresholds()
         self.watermark = watermark
         self._reload_s = reload_s
         self._sweep_every = timedelta(seconds=sweep_every_s)
         self._relocation_every = timedelta(seconds=relocation_every_s)
         self._timezone = timezone
         self.memory = Memory()
-        self.world = World.empty(self.thresholds)
+        self.world = World.empty(self.policy)
         self._loaded_at = float("-inf")
         self._memory_loaded = False
         self._last_sweep: datetime | None = None
-        self._last_relocation: datetime | None = None
+        self._relocated: datetime | None = None  # relocation has judged its grid up to here
 
     def refresh(self, conn: Connection, *, force: bool = False) -> None:
         """Reload devices, fences and loan bindings (periodically; they change rarely)."""
@@ -66,7 +66,7 @@ class DetectorSink:
             return
         devices = registry.all_devices(conn)
         loans = registry.loans_by_vin(conn, {d.vin for d in devices.values() if d.vin is not None})
-        self.world = World.build(devices, fences.load_active_fences(conn), loans, self.thresholds)
+        self.world = World.build(devices, fences.load_active_fences(conn), loans, self.policy)
         if self.owns is not None:  # built from every device first, so fence ids are the same everywhere
             owned = {d: dev for d, dev in devices.items() if self.owns(dev)}
             self.world = dataclasses.replace(self.world, devices=owned)
@@ -93,11 +93,14 @@ class DetectorSink:
         verdict = judge.judge(self.memory, positions, self.world, _loans_from(conn))
         self._persist(conn, verdict)
         latest = max((p.ts for p in positions), default=None)
+        earliest = min((p.ts for p in positions), default=None)
 
         def commit() -> None:
             self.memory.adopt(verdict)
             if latest is not None and self.watermark is not None:
                 self.watermark.advance(latest)
+            if self._relocated is None:
+                self._relocated = earliest
 
         return commit
 
@@ -105,15 +108,17 @@ class DetectorSink:
         """Called by the ingest loop between batches: sweep when the event-time clock has moved on.
 
         Only with a watermark (simulation, replay); on wall time `lienwatch scheduler` sweeps.
+        Relocation judges every instant of its grid the clock has passed, each over the fixes
+        before it, so a day replayed in one batch finds what it finds a minute at a time.
         """
         now = self.watermark() if self.watermark is not None else None
         if now is None or (self._last_sweep is not None and now - self._last_sweep < self._sweep_every):
             return
         with connect(self._database_url, autocommit=True) as conn:
             found = self.sweep(conn, now)
-            if self._last_relocation is None or now - self._last_relocation >= self._relocation_every:
-                found += self.relocation_sweep(conn, now)
-                self._last_relocation = now
+            for at in grid(self._relocated or now, now, self._relocation_every):
+                found += self.relocation_sweep(conn, at)
+                self._relocated = at
         self._last_sweep = now
         if found:
             log.info("sweep at %s: %d signal(s)", now.isoformat(), found)
@@ -133,7 +138,8 @@ class DetectorSink:
         self.refresh(conn)
         loans = registry.loans_by_vin(conn, {d.vin for d in self.world.devices.values() if d.vin is not None})
         chosen = relocation.tracked(self.world.devices, loans)
-        tracks = night_fixes(conn, list(chosen.values()), now - relocation.HOME_WINDOW, now, self._timezone)
+        since = now - relocation.HOME_WINDOW
+        tracks = night_fixes(conn, list(chosen.values()), since, now, self._timezone, relocation.NIGHT_HOURS)
         verdict = judge.relocate(tracks, self.world, loans, now=now, timezone=self._timezone)
         if verdict.signals:
             with conn.transaction():

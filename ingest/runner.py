@@ -61,6 +61,7 @@ def detector_sink(settings: Settings, database_url: str) -> PositionSink:
         watermark=watermark if settings.sweep_clock == "watermark" else None,
         sweep_every_s=settings.sweep_every_s,
         timezone=settings.timezone,
+        policy=settings.threshold_policy(),
     )
 
 

@@ -1,6 +1,8 @@
 """The `lienwatch` command: one typer app, a sub-app per room."""
 
 import contextlib
+import dataclasses
+import json
 import logging
 import os
 from datetime import UTC, datetime
@@ -18,7 +20,7 @@ from ingest import scale_cli
 from ingest.link import LinkError
 from lienwatch.scheduler import maintain_positions
 from lienwatch.services import database_url
-from lienwatch.settings import Settings
+from lienwatch.settings import Settings, SettingsError
 from simulators import cli as simulator_cli
 from storage import audit, migrate, registry
 from storage.database import connect
@@ -37,6 +39,8 @@ class _Cli(typer.Typer):
             first = exc.errors()[0]
             field = ".".join(str(part) for part in first["loc"])
             _one_line(f"setting LIENWATCH_{field.upper()}: {first['msg']}", 2)
+        except SettingsError as exc:
+            _one_line(f"setting LIENWATCH_{exc}", 2)
         except (StorageError, LinkError) as exc:
             _one_line(str(exc), 1)
         except psycopg.Error as exc:
@@ -89,6 +93,17 @@ def scheduler() -> None:
             jobs.build(settings, url).start()
 
 
+@app.command("thresholds")
+def thresholds() -> None:
+    """Print the detectors' thresholds in force: the default, and each portfolio's (LIENWATCH_THRESHOLDS_FILE)."""
+    policy = Settings().threshold_policy()
+    document = {
+        "default": dataclasses.asdict(policy.default),
+        "portfolios": {name: dataclasses.asdict(th) for name, th in sorted(policy.portfolios.items())},
+    }
+    typer.echo(json.dumps(document, indent=2))
+
+
 @app.command("home")
 def home(
     vin: str = typer.Argument(..., help="The vehicle's VIN."),
@@ -99,7 +114,7 @@ def home(
     Coordinates are printed under the API's rule: precise only while the loan's location may be
     read (delinquent, assigned for recovery, tamper check), else city-level; the read is audited.
     """
-    from alerts.relocation import HOME_WINDOW, home_of
+    from alerts.relocation import HOME_WINDOW, NIGHT_HOURS, home_of
     from api.cli import operator
     from api.policy import NO_LOAN, location_access
     from geofence.home import night_of
@@ -116,7 +131,7 @@ def home(
             console.print(f"[red]error:[/red] vin: no registered device on {vin!r}")
             raise typer.Exit(2)
         now = datetime.now(UTC)
-        nights = night_fixes(conn, devices, now - HOME_WINDOW, now, settings.timezone)
+        nights = night_fixes(conn, devices, now - HOME_WINDOW, now, settings.timezone, NIGHT_HOURS)
         found, stays = home_of(nights, now=now, timezone=settings.timezone)
         vehicle = tracks.vehicle_loan(conn, vin)
         access = location_access(vehicle) if vehicle else NO_LOAN

@@ -5,7 +5,6 @@ detectors' sweeps run on the event-time watermark, so days of fleet life take mi
 the alerts they would in real time.
 """
 
-import dataclasses
 import logging
 import threading
 import time
@@ -14,17 +13,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from domain.ids import LoanId
-from geofence.fence import Fence
 from ingest import runner
 from ingest.detectors import DetectorSink
 from lienwatch.scheduler import maintain_positions
 from lienwatch.settings import Settings
-from simulators.cities import region_features, risk_zone_features
 from simulators.labels import iso, write_labels, write_meta
 from simulators.messy import Messiness
 from simulators.publish import publish
-from simulators.seed import seed_fleet
+from simulators.seed import fleet_fences, seed_fleet
 from simulators.simulation import SimConfig, Simulation, default_start, simulate
 from storage import fences, migrate
 from storage.database import connect
@@ -53,20 +49,9 @@ def seed(database_url: str, sim: Simulation) -> None:
     with connect(database_url, autocommit=True) as conn:
         seed_fleet(conn, sim.fleet)
         existing = {f.name for f in fences.list_fences(conn)}
-        for feature in risk_zone_features():
-            if feature["properties"]["name"] not in existing:
-                fences.import_feature(conn, feature)
-        by_region: dict[str, set[LoanId]] = {}
-        for loan in sim.fleet.loans():
-            if loan.bound_region:
-                by_region.setdefault(loan.bound_region, set()).add(loan.loan_id)
-        for feature in region_features():
-            loans = by_region.get(feature["properties"]["region_id"])
-            name = f"{feature['properties']['name']} ({sim.config.id_prefix})"
-            if not loans or name in existing:
-                continue
-            fence = Fence.from_feature({**feature, "properties": {**feature["properties"], "name": name}})
-            fences.insert_fence(conn, dataclasses.replace(fence, is_global=False, loan_ids=frozenset(loans)))
+        for fence in fleet_fences(sim.fleet):
+            if fence.name not in existing:
+                fences.insert_fence(conn, fence)
 
 
 def run(

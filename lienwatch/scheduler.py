@@ -37,7 +37,7 @@ def maintain_positions(settings: Settings, database_url: str) -> maintenance.Mai
 
 def sweep_absence(settings: Settings, database_url: str) -> int:
     """One absence-of-data sweep (offline, long idle) at wall time; the number of signals."""
-    sink = DetectorSink(database_url=database_url, timezone=settings.timezone)
+    sink = DetectorSink(database_url=database_url, timezone=settings.timezone, policy=settings.threshold_policy())
     now = datetime.now(UTC)
     with connect(database_url, autocommit=True) as conn:
         found = sink.sweep(conn, now)  # loads every device's state from device_state
@@ -47,7 +47,7 @@ def sweep_absence(settings: Settings, database_url: str) -> int:
 
 def run_relocation(settings: Settings, database_url: str) -> int:
     """The absence sweep, then the relocation job, at wall time; the number of signals."""
-    sink = DetectorSink(database_url=database_url, timezone=settings.timezone)
+    sink = DetectorSink(database_url=database_url, timezone=settings.timezone, policy=settings.threshold_policy())
     now = datetime.now(UTC)
     with connect(database_url, autocommit=True) as conn:
         found = sink.sweep(conn, now)

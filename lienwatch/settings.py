@@ -1,10 +1,13 @@
 """Every setting lienwatch reads, from LIENWATCH_* environment variables, in one place."""
 
+import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from alerts.thresholds import Policy, ThresholdError
 
 
 class Settings(BaseSettings):
@@ -57,6 +60,9 @@ class Settings(BaseSettings):
     sweep_clock: Literal["wall", "watermark"] = "wall"
     allowed_lateness_s: float = Field(300.0, ge=0)
     sweep_every_s: float = Field(300.0, gt=0)
+    # The lender's thresholds (TOML: a [default] table and [portfolios.<name>] tables of
+    # alerts.thresholds.Thresholds fields); unset: DESIGN.md's defaults for every loan.
+    thresholds_file: Path | None = None
 
     # JT/T 808 gateway (`lienwatch gateway jt808`). The auth secret keys the codes handed to
     # registered terminals; unset, each process makes its own and terminals register again after
@@ -85,3 +91,21 @@ class Settings(BaseSettings):
 
     # Local time for overnight stays, active hours and the like.
     timezone: str = "Asia/Shanghai"
+
+    def threshold_policy(self) -> Policy:
+        """The detectors' thresholds, read once from thresholds_file (SettingsError naming the problem)."""
+        if self.thresholds_file is None:
+            return Policy()
+        try:
+            document = tomllib.loads(self.thresholds_file.read_text(encoding="utf-8"))
+            return Policy.from_document(document)
+        except OSError as exc:
+            raise SettingsError(f"THRESHOLDS_FILE: cannot read {self.thresholds_file}: {exc.strerror}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"THRESHOLDS_FILE: {self.thresholds_file} is not TOML: {exc}") from exc
+        except ThresholdError as exc:
+            raise SettingsError(f"THRESHOLDS_FILE: {self.thresholds_file}: {exc}") from exc
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used, with the setting's name and the reason."""

@@ -171,5 +171,7 @@ def evaluate_command(
         f"({result.false_alerts} over {result.vehicle_days:,.0f} vehicle-days)"
     )
     console.print(f"negative situations alerted: {result.negatives_alerted} of {result.negatives}")
+    if result.tolerated:
+        console.print(f"alerts while a device's habits were being learned (not scored): {result.tolerated}")
     if json_out is not None:
         json_out.write_bytes(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2))

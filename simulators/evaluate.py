@@ -2,7 +2,9 @@
 
 An alert matches a positive label when kind and loan agree and it opened inside the label's window.
 A label matched by at least one alert is a true positive; a positive label matched by none is a
-false negative; an alert matching no positive label is a false positive (a "false alert").
+false negative; an alert matching no positive label is a false positive (a "false alert"). A
+label that is not required (the alert may open or not) is scored neither way: an alert it
+matches is counted as tolerated.
 Pure: the CLI reads the alerts table and hands rows in.
 """
 
@@ -44,6 +46,7 @@ class Evaluation:
     vehicle_days: float
     negatives: int
     negatives_alerted: int
+    tolerated: int = 0
 
     @property
     def false_alerts_per_1000_vehicle_days(self) -> float:
@@ -58,6 +61,7 @@ class Evaluation:
             },
             "false_alerts_per_1000_vehicle_days": self.false_alerts_per_1000_vehicle_days,
             "negatives": {"total": self.negatives, "alerted": self.negatives_alerted},
+            "tolerated": self.tolerated,
         }
 
 
@@ -72,10 +76,12 @@ def _matches(alert: AlertRow, label: Label) -> bool:
 
 def evaluate(labels: Sequence[Label], alerts: Iterable[AlertRow], *, vehicles: int, days: float) -> Evaluation:
     """Score alerts against labels over a fleet of `vehicles` simulated for `days`."""
-    positives = [label for label in labels if not label.negative]
+    positives = [label for label in labels if not label.negative and label.required]
+    optional = [label for label in labels if not label.required]
     negatives = [label for label in labels if label.negative]
     matched: set[int] = set()
     fp: dict[str, int] = {}
+    tolerated = 0
     alert_list = list(alerts)
     by_key: dict[tuple[str, str], list[int]] = {}
     for i, label in enumerate(positives):
@@ -86,6 +92,8 @@ def evaluate(labels: Sequence[Label], alerts: Iterable[AlertRow], *, vehicles: i
         hits = [i for i in candidates if _matches(alert, positives[i])]
         if hits:
             matched.update(hits)
+        elif any(_matches(alert, label) for label in optional):
+            tolerated += 1
         else:
             fp[alert.kind] = fp.get(alert.kind, 0) + 1
     kinds: dict[str, KindScore] = {}
@@ -99,4 +107,4 @@ def evaluate(labels: Sequence[Label], alerts: Iterable[AlertRow], *, vehicles: i
         for label in negatives
         if any(a.loan_id == label.loan_id and label.start <= a.opened_at <= label.end for a in alert_list)
     )
-    return Evaluation(kinds, sum(fp.values()), float(vehicles) * days, len(negatives), alerted)
+    return Evaluation(kinds, sum(fp.values()), float(vehicles) * days, len(negatives), alerted, tolerated)

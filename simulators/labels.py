@@ -1,7 +1,9 @@
 """Ground-truth labels: which alert each scenario should raise (or must not), on which loan, and when.
 
 One label per expected alert; a negative label (kind null) marks a situation that must raise
-nothing. The window [start, end] is when the alert is expected to *open*. Stored as JSON lines.
+nothing. The window [start, end] is when the alert is expected to *open*. A label that is not
+`required` marks an alert that may open or not (a device whose habits are still being learned):
+it is scored neither way. Stored as JSON lines.
 """
 
 from collections.abc import Iterable
@@ -15,6 +17,7 @@ import orjson
 from domain.vocabulary import AlertKind
 
 _FIELDS = ("scenario", "kind", "loan_id", "vin", "device_id", "start", "end", "negative")
+_OPTIONAL = ("required",)
 
 
 class LabelError(ValueError):
@@ -36,16 +39,19 @@ class Label:
     start: int  # epoch seconds, UTC
     end: int
     negative: bool = False
+    required: bool = True
 
     def __post_init__(self) -> None:
         if self.end < self.start:
             raise LabelError(f"label {self.scenario}/{self.loan_id}: end {self.end} before start {self.start}")
         if self.negative != (self.kind is None):
             raise LabelError(f"label {self.scenario}/{self.loan_id}: a negative label has no kind and vice versa")
+        if self.negative and not self.required:
+            raise LabelError(f"label {self.scenario}/{self.loan_id}: a negative label is always required")
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of this label."""
-        return {
+        out: dict[str, Any] = {
             "scenario": self.scenario,
             "kind": None if self.kind is None else self.kind.value,
             "loan_id": self.loan_id,
@@ -55,12 +61,20 @@ class Label:
             "end": iso(self.end),
             "negative": self.negative,
         }
+        if not self.required:
+            out["required"] = False
+        return out
 
     @classmethod
     def from_dict(cls, obj: Any) -> "Label":
         """Parse one label object, naming the field that is wrong."""
-        if not isinstance(obj, dict) or set(obj) != set(_FIELDS):
-            raise LabelError(f"a label must be an object with exactly the fields {', '.join(_FIELDS)}")
+        if not isinstance(obj, dict) or not set(_FIELDS) <= set(obj) <= {*_FIELDS, *_OPTIONAL}:
+            raise LabelError(
+                f"a label must be an object with the fields {', '.join(_FIELDS)}"
+                f" (and optionally {', '.join(_OPTIONAL)})"
+            )
+        if not isinstance(obj.get("required", True), bool):
+            raise LabelError("required: must be true or false")
         try:
             kind = None if obj["kind"] is None else AlertKind(obj["kind"])
         except ValueError as exc:
@@ -80,6 +94,7 @@ class Label:
             times[0],
             times[1],
             bool(obj["negative"]),
+            obj.get("required", True),
         )
 
 

@@ -6,7 +6,6 @@ from psycopg.rows import TupleRow
 from storage.errors import DatabaseUnavailable
 
 Connection = psycopg.Connection[TupleRow]
-AsyncConnection = psycopg.AsyncConnection[TupleRow]
 
 
 def connect(url: str, *, autocommit: bool = False) -> Connection:
@@ -16,10 +15,3 @@ def connect(url: str, *, autocommit: bool = False) -> Connection:
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
 
-
-async def connect_async(url: str, *, autocommit: bool = False) -> AsyncConnection:
-    """An asyncio connection, with connection errors translated."""
-    try:
-        return await psycopg.AsyncConnection.connect(url, autocommit=autocommit, application_name="lienwatch")
-    except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc

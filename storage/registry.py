@@ -29,8 +29,8 @@ _UPSERT_DEVICE = """
 
 _UPSERT_LOAN = """
     INSERT INTO loans (loan_id, vin, borrower_name, status, days_past_due, outstanding_balance,
-                       currency, home_lat, home_lon, bound_region, assigned_collector, updated_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())
+                       currency, home_lat, home_lon, bound_region, assigned_collector, portfolio, updated_at)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())
     ON CONFLICT (loan_id) DO UPDATE
         SET vin = EXCLUDED.vin,
             borrower_name = EXCLUDED.borrower_name,
@@ -42,6 +42,7 @@ _UPSERT_LOAN = """
             home_lon = EXCLUDED.home_lon,
             bound_region = EXCLUDED.bound_region,
             assigned_collector = EXCLUDED.assigned_collector,
+            portfolio = EXCLUDED.portfolio,
             updated_at = now()
 """
 
@@ -88,6 +89,7 @@ def upsert_loans(conn: Connection, loans: Iterable[Loan]) -> None:
                     loan.home_lon,
                     loan.bound_region,
                     loan.assigned_collector,
+                    loan.portfolio,
                 )
                 for loan in loans
             ],
@@ -111,7 +113,7 @@ def known_device_ids(conn: Connection) -> set[DeviceId]:
 
 _LOANS_BY_VIN = """
     SELECT l.loan_id, l.vin, l.status, l.days_past_due, l.outstanding_balance, l.currency, l.borrower_name,
-           l.home_lat, l.home_lon, l.bound_region, l.assigned_collector,
+           l.home_lat, l.home_lon, l.bound_region, l.assigned_collector, l.portfolio,
            coalesce(
                (SELECT array_agg(h.kind || '|' || coalesce(h.until::text, '') ORDER BY h.hold_id)
                 FROM loan_holds h WHERE h.loan_id = l.loan_id AND h.released_at IS NULL),
@@ -128,7 +130,7 @@ def loans_by_vin(conn: Connection, vins: Iterable[str]) -> dict[Vin, Loan]:
     result: dict[Vin, Loan] = {}
     for row in conn.execute(_LOANS_BY_VIN, (list(vins),)).fetchall():
         holds = []
-        for item in row[11]:
+        for item in row[12]:
             kind, _, until = item.partition("|")
             holds.append(Hold(LegalHold(kind), date.fromisoformat(until) if until else None))
         result[Vin(row[1])] = Loan(
@@ -143,6 +145,7 @@ def loans_by_vin(conn: Connection, vins: Iterable[str]) -> dict[Vin, Loan]:
             home_lon=row[8],
             bound_region=row[9],
             assigned_collector=row[10],
+            portfolio=row[11],
             holds=tuple(holds),
         )
     return result

@@ -8,15 +8,15 @@ import numpy.typing as npt
 
 from storage.database import Connection
 
-# Evening, night and early morning in local time: overnight stays (22:00-06:00) with the
-# arrival before and the departure after them. Daytime fixes cannot change an overnight stay.
+# The night hours of alerts.relocation.at_night, in local time.
 _NIGHT_FIXES = """
     SELECT device_id, extract(epoch FROM ts), lat, lon
     FROM positions
     WHERE device_id = ANY(%(devices)s)
       AND ts >= %(since)s AND ts < %(until)s
       AND source = 'gps' AND coalesce(accuracy_m, 0) <= 500
-      AND (extract(hour FROM ts AT TIME ZONE %(tz)s) >= 19 OR extract(hour FROM ts AT TIME ZONE %(tz)s) < 9)
+      AND (extract(hour FROM ts AT TIME ZONE %(tz)s) >= %(night_from)s
+           OR extract(hour FROM ts AT TIME ZONE %(tz)s) < %(night_until)s)
     ORDER BY device_id, ts
 """
 
@@ -25,11 +25,17 @@ Track = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.f
 
 
 def night_fixes(
-    conn: Connection, devices: Sequence[str], since: datetime, until: datetime, timezone: str
+    conn: Connection,
+    devices: Sequence[str],
+    since: datetime,
+    until: datetime,
+    timezone: str,
+    hours: tuple[int, int],
 ) -> dict[str, Track]:
-    """Per device: (epoch seconds, lat, lon) of its precise evening-to-morning fixes, in time order."""
+    """Per device: (epoch seconds, lat, lon) of its precise fixes at local `hours` (from, until), in time order."""
+    params = {"devices": list(devices), "since": since, "until": until, "tz": timezone}
     rows = conn.execute(
-        _NIGHT_FIXES, {"devices": list(devices), "since": since, "until": until, "tz": timezone}
+        _NIGHT_FIXES, params | {"night_from": hours[0], "night_until": hours[1]}
     ).fetchall()
     grouped: dict[str, list[tuple[float, float, float]]] = {}
     for device_id, epoch, lat, lon in rows:

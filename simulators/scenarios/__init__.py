@@ -118,6 +118,14 @@ NEGATIVES: tuple[Scenario, ...] = (
         negative=True,
         summary="wireless unit wakes once a day",
     ),
+    Scenario(
+        "garage_nights",
+        Casting("garage_nights", devices="both", wireless_per_day=4, delinquent=False),
+        4,
+        negatives.garage_nights,
+        negative=True,
+        summary="sleeps in an underground garage every night: the wireless unit misses its night slots",
+    ),
 )
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (*POSITIVES, *NEGATIVES)}

@@ -4,9 +4,11 @@ Each yields one negative label (kind null) over the time the situation lasts; an
 in that window is a false alert.
 """
 
+import dataclasses
+
 import numpy as np
 
-from domain.vocabulary import RiskZoneType
+from domain.vocabulary import AlertKind, RiskZoneType
 from simulators.cities import zones_in
 from simulators.fleet import Member
 from simulators.geo import destination
@@ -26,6 +28,10 @@ from simulators.scenarios.base import (
 )
 from simulators.scenarios.movement import far_places
 
+# garage_nights: underground from 19:00 to 09:00 local every night; its first nights are the
+# detectors' to learn (an offline alert then follows the lender's policy and is not scored).
+GARAGE_FROM_H, GARAGE_HOURS = 19, 14
+LEARNING_NIGHTS = 2
 BESIDE_MIN_M, BESIDE_MAX_M = 110.0, 150.0  # parking spot outside the fence edge
 BESIDE_ACCURACY = (10.0, 25.0)  # urban-canyon drift: noise up to 25 m keeps fixes >= 85 m outside
 
@@ -105,3 +111,41 @@ def wireless_once_a_day(member: Member, ctx: Context, rng: np.random.Generator) 
     return Outcome(
         outcome.track, outcome.fixes, (label(member, "wireless_once_a_day", None, ctx.start, ctx.end, device),)
     )
+
+
+def garage_nights(member: Member, ctx: Context, rng: np.random.Generator) -> Outcome:
+    """Sleeps in an underground garage every night: no fixes from 19:00 to 09:00, night after night.
+
+    A wireless unit on a 6 h schedule thus misses two or three slots each night (silent 18-24 h,
+    against a policy threshold of 12 h). Once its nights are usual they must raise nothing.
+    """
+    outcome = ordinary(member, ctx, rng)
+    fixes = outcome.fixes
+    nights = []
+    t_in = local_midnight(ctx.start) + GARAGE_FROM_H * HOUR_S
+    while t_in < ctx.end:
+        t_out = t_in + GARAGE_HOURS * HOUR_S
+        for device in (ctx.wired, ctx.wireless):
+            if device is not None:
+                fixes = without(fixes, device, t_in, t_out)
+        if t_out > ctx.start:
+            nights.append((max(t_in, ctx.start), min(t_out, ctx.end)))
+        t_in += DAY_S
+    # A night teaches only once the unit has reported before it.
+    if ctx.wireless is not None:
+        reported = fixes.t[fixes.device == ctx.wireless]
+        if len(reported):
+            nights = [n for n in nights if n[0] > int(reported.min())]
+    if len(nights) <= LEARNING_NIGHTS:
+        raise ScenarioError("garage_nights: too few nights to learn them")
+    # The unit's last report before the garage is up to one schedule earlier: its alert may open
+    # from then on; the learning nights' alerts are tolerated, the later nights' are false.
+    unit = member.wireless.device_id if member.wireless is not None else None
+    lead = 6 * HOUR_S
+    learning = tuple(
+        dataclasses.replace(label(member, "garage_nights", AlertKind.OFFLINE, t0 - lead, t1, unit), required=False)
+        for t0, t1 in nights[:LEARNING_NIGHTS]
+    )
+    settled = nights[LEARNING_NIGHTS][0] - lead
+    labels = (*learning, label(member, "garage_nights", None, settled, ctx.end, unit))
+    return Outcome(outcome.track, fixes, labels)

@@ -1,5 +1,6 @@
 """Command-line failures an operator causes are one line naming the cause, not a traceback."""
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -86,3 +87,28 @@ def test_a_wrong_broker_password_names_the_cause(
     assert exit_code == 1
     assert "refused the login as lienwatch-ingest" in output and "password" in output
     assert "a-wrong-one" not in output and "the-right-password" not in output
+
+
+def test_a_bad_thresholds_file_is_one_line_naming_the_threshold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "thresholds.toml"
+    policy.write_text('[portfolios.subprime]\nwired_offline_s = 21600\nlong_idle = "3 days"\n', encoding="utf-8")
+    monkeypatch.setenv("LIENWATCH_THRESHOLDS_FILE", str(policy))
+    exit_code, output = _run(["thresholds"], capsys)
+    assert exit_code == 2
+    says = "portfolios.subprime.long_idle: unknown threshold"
+    assert output == f"error: setting LIENWATCH_THRESHOLDS_FILE: {policy}: {says}"
+
+
+def test_the_thresholds_in_force_are_printed_per_portfolio(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    policy = tmp_path / "thresholds.toml"
+    policy.write_text("[default]\nlong_idle_s = 172800\n[portfolios.subprime]\nwired_offline_s = 21600\n")
+    monkeypatch.setenv("LIENWATCH_THRESHOLDS_FILE", str(policy))
+    app(args=["thresholds"], prog_name="lienwatch", standalone_mode=False)
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["default"]["long_idle_s"] == 172800 and shown["default"]["wired_offline_s"] == 86400
+    assert shown["portfolios"]["subprime"]["wired_offline_s"] == 21600
+    assert shown["portfolios"]["subprime"]["long_idle_s"] == 172800

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 import pytest
 
-from domain.ids import DeviceId
+from domain.assets import Loan, Vehicle
+from domain.ids import DeviceId, LoanId, Vin
 from domain.position import Position
-from storage import maintenance, migrate
+from storage import maintenance, migrate, registry
 from storage.positions import PositionWriter
 
 pytestmark = pytest.mark.db
@@ -154,3 +155,16 @@ def test_track_downsampling_query_runs_on_the_native_layout(migrated_db: str) ->
         ).fetchall()
     assert [n for _, n in buckets] == [30, 30]
     assert date(2026, 11, 28) == buckets[0][0].date()
+
+
+def test_a_loans_portfolio_is_stored_and_read_back(fresh_db: str) -> None:
+    vin = Vin("LSVAU2180N2183294")
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        migrate.migrate(conn, timescale="off")
+        registry.upsert_vehicles(conn, [Vehicle(vin)])
+        registry.upsert_loans(conn, [Loan(LoanId("L-1"), vin, portfolio="subprime-2026")])
+        assert registry.loans_by_vin(conn, [vin])[vin].portfolio == "subprime-2026"
+        registry.upsert_loans(conn, [Loan(LoanId("L-1"), vin)])
+        assert registry.loans_by_vin(conn, [vin])[vin].portfolio is None
+        with pytest.raises(psycopg.errors.CheckViolation):
+            registry.upsert_loans(conn, [Loan(LoanId("L-1"), vin, portfolio="  ")])

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from alerts.absence import Watch, long_idle, offline, offline_after_s
+from alerts.absence import Watch, learn, long_idle, offline, offline_after_s
 from alerts.motion import DeviceState
 from alerts.signal import Signal
 from alerts.thresholds import Thresholds
@@ -77,21 +77,32 @@ def test_a_wired_unit_is_offline_once_silent_for_more_than_24_h(silent_s: float,
     assert len(signals) == expected
 
 
-def test_the_offline_signal_names_the_device_and_its_evidence() -> None:
-    now = after(30 * HOUR)
-    (signal,) = offline([Watch(wired(vin=None), reported())], now, TH)
+def test_the_offline_signal_is_dated_at_the_crossing_with_what_was_expected() -> None:
+    (signal,) = offline([Watch(wired(vin=None), reported())], after(30 * HOUR), TH)
     assert signal.kind == AlertKind.OFFLINE
-    assert (signal.device_id, signal.subject, signal.at) == ("wired-1", "wired-1", now)
+    # last report + threshold, not the sweep's clock: a later sweep gives the same alert
+    assert (signal.device_id, signal.subject, signal.at) == ("wired-1", "wired-1", after(24 * HOUR))
     assert not signal.clears
     assert signal.escalate == 0
     assert signal.evidence == {
         "last_report": T0.isoformat(),
-        "silent_h": 30.0,
+        "offline_from": after(24 * HOUR).isoformat(),
         "expected_cadence_s": 24 * HOUR,
         "threshold_s": 24 * HOUR,
+        "policy_floor_s": 24 * HOUR,
+        "usual_silence_s": 0.0,
+        "basis": "policy",
+        "hour_utc": 2,
         "all_devices_offline": False,
         "stationary_before_h": 0.0,
     }
+
+
+def test_sweeps_at_different_times_give_the_same_signal() -> None:
+    watches = [Watch(wired(), reported()), Watch(wireless(schedule_s=12 * 3600), reported(3))]
+    early = offline(watches, after(27 * HOUR + 1), TH)
+    late = offline(watches, after(90 * HOUR), TH)
+    assert early == late
 
 
 # wireless: 2 × its schedule
@@ -131,6 +142,28 @@ def test_both_devices_of_a_car_offline_escalates_both() -> None:
     assert sorted(silent_ids(signals)) == ["wired-1", "wireless-1"]
     assert [s.escalate for s in signals] == [1, 1]
     assert all(s.evidence["all_devices_offline"] for s in signals)
+
+
+def test_the_second_device_to_fall_silent_escalates_though_the_first_was_flagged_earlier() -> None:
+    # The wireless unit went offline first and a sweep already gave its alert; the wired unit's
+    # later alert still knows that every device of the car is silent.
+    flagged = dataclasses.replace(reported(), offline_open=True)
+    watches = [Watch(wireless(schedule_s=6 * 3600), flagged), Watch(wired(), reported(2))]
+    (signal,) = offline(watches, after(40 * HOUR), TH)
+    assert signal.device_id == "wired-1"
+    assert signal.at == after(26 * HOUR)
+    assert signal.escalate == 1
+    assert signal.evidence["all_devices_offline"] is True
+
+
+def test_a_partner_that_was_silent_then_but_has_reported_since_still_counts() -> None:
+    # The wireless unit was offline from T0+12 h to T0+30 h; the wired unit crossed at T0+24 h.
+    back = dataclasses.replace(
+        reported(30), quiet_from=after(12 * HOUR), quiet_until=after(30 * HOUR)
+    )
+    watches = [Watch(wired(), reported()), Watch(wireless(schedule_s=6 * 3600), back)]
+    (signal,) = offline(watches, after(31 * HOUR), TH)
+    assert signal.device_id == "wired-1" and signal.escalate == 1
 
 
 def test_one_device_of_two_offline_is_not_escalated() -> None:
@@ -179,14 +212,8 @@ def test_the_sweep_raises_long_idle_for_a_stop_reported_for_exactly_72_h() -> No
     (signal,) = long_idle(states, after(73 * HOUR), TH)
     assert signal.kind == AlertKind.LONG_IDLE
     assert (signal.device_id, signal.subject) == ("wired-1", "")
-    assert signal.at == after(72 * HOUR)  # judged up to its last report, not to the sweep's clock
-    assert signal.evidence == {
-        "since": T0.isoformat(),
-        "lat": LAT,
-        "lon": LON,
-        "stopped_h": 72.0,
-        "threshold_h": 72.0,
-    }
+    assert signal.at == after(72 * HOUR)  # the stop's start + the threshold, not the sweep's clock
+    assert signal.evidence == {"since": T0.isoformat(), "lat": LAT, "lon": LON, "threshold_h": 72.0}
 
 
 def test_the_sweep_judges_a_silent_device_only_up_to_its_last_report() -> None:
@@ -210,3 +237,46 @@ def test_the_sweep_skips_a_stop_already_signalled() -> None:
 def test_the_sweep_skips_devices_without_a_stop() -> None:
     states = {DeviceId("new"): DeviceState(), DeviceId("coarse-only"): DeviceState(last_ts=T0)}
     assert long_idle(states, after(100 * HOUR), TH) == []
+
+
+# learned silences: what is usual for this device at this hour
+
+
+def nightly(profile: tuple[int, ...], nights: int, hour: int, silent_h: float) -> tuple[int, ...]:
+    for night in range(nights):
+        profile = learn(profile, T0.replace(hour=hour) + timedelta(days=night), silent_h * HOUR, TH)
+    return profile
+
+
+def test_one_long_silence_teaches_nothing_two_make_it_usual() -> None:
+    garage = wireless(schedule_s=6 * 3600)
+    once = nightly((), 1, 18, 16)
+    assert offline_after_s(garage, TH, dataclasses.replace(reported(), last_ts=T0.replace(hour=18), silences=once)) == (
+        12 * HOUR
+    )
+    twice = nightly((), 2, 18, 16)
+    state = dataclasses.replace(reported(), last_ts=T0.replace(hour=18), silences=twice)
+    assert offline_after_s(garage, TH, state) == 1.5 * 16 * HOUR
+    # a neighbouring hour shares it (schedules drift); another time of day does not
+    assert offline_after_s(garage, TH, dataclasses.replace(state, last_ts=T0.replace(hour=19))) == 24 * HOUR
+    assert offline_after_s(garage, TH, dataclasses.replace(state, last_ts=T0.replace(hour=9))) == 12 * HOUR
+
+
+def test_a_learned_silence_never_lifts_the_threshold_past_the_ceiling() -> None:
+    state = dataclasses.replace(reported(), silences=nightly((), 2, 2, 60))
+    assert offline_after_s(wireless(schedule_s=6 * 3600), TH, state) == TH.offline_ceiling_s
+
+
+def test_short_silences_teach_nothing() -> None:
+    assert nightly((), 3, 18, 0.5) == ()
+
+
+def test_the_garage_night_is_not_offline_once_usual_and_says_what_was_expected() -> None:
+    state = dataclasses.replace(reported(), last_ts=T0.replace(hour=18), silences=nightly((), 2, 18, 16))
+    garage = Watch(wireless(vin=None, schedule_s=6 * 3600), state)
+    assert offline([garage], state.last_ts + timedelta(hours=20), TH) == []
+    (signal,) = offline([garage], state.last_ts + timedelta(hours=25), TH)
+    assert signal.at == state.last_ts + timedelta(hours=24)
+    assert signal.evidence["basis"] == "learned"
+    assert signal.evidence["usual_silence_s"] == 16 * HOUR
+    assert signal.evidence["policy_floor_s"] == 12 * HOUR

@@ -33,6 +33,9 @@ FULL = DeviceState(
     alarms=("power_cut", "tamper", "removal", "jamming", "low_battery", "sos"),
     pending_lat=32.061234567890123,
     pending_lon=118.79123456789012,
+    quiet_from=T0 + timedelta(hours=30, microseconds=1),
+    quiet_until=T0 + timedelta(hours=41, microseconds=2),
+    silences=tuple(range(900, 948)),  # a silence learned at every hour of the day
 )
 
 

@@ -47,4 +47,22 @@ def test_json_document_shape() -> None:
     assert doc["kinds"]["tow"] == {"tp": 1, "fp": 0, "fn": 1, "precision": 1.0, "recall": 0.5}
     assert doc["kinds"]["relocation"] == {"tp": 0, "fp": 0, "fn": 1, "precision": None, "recall": 0.0}
     assert doc["false_alerts_per_1000_vehicle_days"] == 0.0
-    assert set(doc) == {"kinds", "false_alerts_per_1000_vehicle_days", "negatives"}
+    assert set(doc) == {"kinds", "false_alerts_per_1000_vehicle_days", "negatives", "tolerated"}
+
+
+def test_a_label_not_required_is_scored_neither_way() -> None:
+    learning = Label("garage_nights", AlertKind.OFFLINE, "L5", "VIN", None, T, T + 3600, required=False)
+    raised = evaluate([learning], [AlertRow("offline", "L5", T + 60)], vehicles=1, days=1.0)
+    quiet = evaluate([learning], [], vehicles=1, days=1.0)
+    assert (raised.false_alerts, raised.tolerated, raised.kinds) == (0, 1, {})
+    assert (quiet.false_alerts, quiet.tolerated, quiet.kinds) == (0, 0, {})
+    late = evaluate([learning], [AlertRow("offline", "L5", T + 3601)], vehicles=1, days=1.0)
+    assert late.false_alerts == 1
+
+
+def test_a_label_not_required_round_trips_and_an_old_file_still_reads() -> None:
+    learning = Label("garage_nights", AlertKind.OFFLINE, "L5", "VIN", None, T, T + 3600, required=False)
+    assert learning.to_dict()["required"] is False
+    assert Label.from_dict(learning.to_dict()) == learning
+    assert "required" not in LABELS[0].to_dict()
+    assert Label.from_dict(LABELS[0].to_dict()).required is True

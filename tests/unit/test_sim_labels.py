@@ -16,11 +16,12 @@ FIELDS = {"scenario", "kind", "loan_id", "vin", "device_id", "start", "end", "ne
 def test_simulated_labels_are_well_formed_and_round_trip(tmp_path: Path) -> None:
     sim = simulate(SimConfig(vehicles=40, days=5, seed=2, start=datetime(2026, 11, 2, tzinfo=UTC)))
     path = tmp_path / "labels.jsonl"
-    assert write_labels(path, sim.labels) == len(sim.labels) == 19  # 14 positive, 5 negative
+    # 14 positive, 6 negative, and 2 nights of garage_nights while they are learned
+    assert write_labels(path, sim.labels) == len(sim.labels) == 22
     loans = {m.loan.loan_id: m for m in sim.fleet.members}
     for line in path.read_bytes().splitlines():
         obj = orjson.loads(line)
-        assert set(obj) == FIELDS
+        assert set(obj) == FIELDS | ({"required"} if obj["scenario"] == "garage_nights" and obj["kind"] else set())
         assert obj["start"].endswith("Z") and obj["end"] >= obj["start"]
         assert obj["negative"] is (obj["kind"] is None)
         member = loans[obj["loan_id"]]

@@ -42,7 +42,7 @@ def test_every_scenario_was_laid(sim: Simulation) -> None:
     assert {m.scenario for m in sim.fleet.members if m.scenario} == {
         "relocation", "risk_zone_dwell", "long_idle", "power_cut", "device_separation", "tow", "jamming",
         "reappeared_far", "gps_jump", "region_exit", "parks_beside_pawn_shop", "underground_garage",
-        "holiday_trip", "taxi_heavy_user", "wireless_once_a_day",
+        "holiday_trip", "taxi_heavy_user", "wireless_once_a_day", "garage_nights",
     }  # fmt: skip
 
 
