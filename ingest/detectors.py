@@ -81,11 +81,16 @@ class DetectorSink:
             self._memory_loaded = True
         self._loaded_at = time.monotonic()
 
-    def reown(self, conn: Connection) -> None:
-        """Ownership changed (partitioned workers): forget every device, reload the owned ones' state."""
+    def reown(self, conn: Connection, *, relocate_since: datetime | None = None) -> None:
+        """Ownership changed (partitioned workers): forget every device, reload the owned ones' state.
+
+        With `relocate_since`, relocation judges its grid again from there: the instants the
+        previous owner of vehicles taken over may not have reached (a repeat only refreshes)."""
         self.memory = Memory()
         self._memory_loaded = False
         self.refresh(conn, force=True)
+        if relocate_since is not None and (self._relocated is None or relocate_since < self._relocated):
+            self._relocated = relocate_since
 
     def evaluate(self, conn: Connection, positions: Sequence[Position]) -> Callable[[], None]:
         """Judge a committed-to-be batch inside its transaction; returns the after-commit step."""

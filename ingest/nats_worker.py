@@ -149,6 +149,7 @@ class PartitionWorker:
             else None
         )
         self.sink: PositionSink = OwnedOnly(self.detectors) if self.detectors is not None else NoDetectors()
+        self._sweep_every = timedelta(seconds=sweep_every_s)
         self._queue: asyncio.Queue[Item] = asyncio.Queue(config.queue_max)
         self._backoff = Backoff()
         self.stored_positions = 0
@@ -250,7 +251,7 @@ class PartitionWorker:
             changed = True
         if changed and self.detectors is not None:
             # The previous owners' commits are final (their epochs are fenced): resume from them.
-            await asyncio.to_thread(self._reown)
+            await asyncio.to_thread(self._reown, self._relocate_since(taken))
         for claim in taken:
             held = self.held[claim.partition]
             held.queued_seq = claim.last_seq
@@ -271,10 +272,20 @@ class PartitionWorker:
         with db_connect(self._db, autocommit=True) as conn:
             return offsets.claim(conn, partition, self.config.worker_id)
 
-    def _reown(self) -> None:
+    def _relocate_since(self, taken: list[offsets.Claim]) -> datetime | None:
+        """Where the previous owners' relocation runs may have stopped for the partitions taken: they
+        ran at their clock (the partition's committed clock less the lateness) every sweep period."""
+        if not self.config.event_time:
+            return None
+        clocks = [c.watermark for c in taken if c.watermark is not None]
+        if not clocks:
+            return None
+        return min(clocks) - self.config.lateness - 2 * self._sweep_every
+
+    def _reown(self, relocate_since: datetime | None = None) -> None:
         assert self.detectors is not None
         with db_connect(self._db, autocommit=True) as conn:
-            self.detectors.reown(conn)
+            self.detectors.reown(conn, relocate_since=relocate_since)
 
     async def _drop(self, js: JetStreamContext, held: Held) -> None:
         """Stop working a partition; what was queued and not committed is the next owner's to read."""

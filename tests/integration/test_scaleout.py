@@ -120,6 +120,8 @@ def reference(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Outcome
 
 
 def _assert_same(got: Outcome, want: Outcome) -> None:
+    for alert in sorted(got.alerts ^ want.alerts):  # what the comparison below leaves out, if anything
+        print("differs in a sweep-timed field:", alert[:4], alert[4][:400])
     assert got.positions == want.positions
     assert got.positions_digest == want.positions_digest
     assert got.quarantined == want.quarantined == 0
