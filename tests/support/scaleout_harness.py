@@ -21,11 +21,11 @@ import psycopg
 from ingest.detectors import DetectorSink
 from storage.database import connect
 
-# Alert kinds decided by a sweep at the time the sweep runs (DetectorSink.tick, on the partition
-# clock): their opened_at and the evidence fields measured at that instant follow the sweep's
-# time, which depends on batch boundaries in one process as in many.
-SWEPT = {"offline", "long_idle", "relocation"}
-SWEEP_TIMED_EVIDENCE = {"silent_h", "stopped_h", "all_devices_offline", "occurrences"}
+# Evidence measured at the instant of the sweep that found the condition, and sweeps run when a
+# worker's partition clock has moved on a sweep period, i.e. at batch boundaries (in one process
+# as in many): how long a car had stood still when the sweep looked, and how many relocation runs
+# refreshed the alert. Every other field, opened_at included, is decided by event time.
+SWEEP_TIMED_EVIDENCE = {"long_idle": {"stopped_h", "occurrences"}, "relocation": {"occurrences"}}
 
 
 def _env(**values: object) -> dict[str, str]:
@@ -178,16 +178,13 @@ class Outcome:
     statuses: frozenset[tuple[str, str, str, str]]  # (loan, kind, subject, status): cleared ones too
 
     def exact(self) -> frozenset[tuple[str, str, str, str, str]]:
-        """Alerts decided by the fixes themselves, with their time and evidence."""
-        return frozenset(a for a in self.alerts if a[1] not in SWEPT)
-
-    def swept(self) -> frozenset[tuple[str, str, str, str]]:
-        """Sweep-decided alerts without the fields timed by the sweep's instant."""
+        """Every alert with its time and evidence, less the evidence a sweep measures at its instant."""
         out = set()
-        for loan, kind, subject, _opened, evidence in self.alerts:
-            if kind in SWEPT:
-                kept = {k: v for k, v in json.loads(evidence).items() if k not in SWEEP_TIMED_EVIDENCE}
-                out.add((loan, kind, subject, json.dumps(kept, sort_keys=True)))
+        for loan, kind, subject, opened, evidence in self.alerts:
+            timed = SWEEP_TIMED_EVIDENCE.get(kind)
+            if timed:
+                evidence = json.dumps({k: v for k, v in json.loads(evidence).items() if k not in timed}, sort_keys=True)
+            out.add((loan, kind, subject, opened, evidence))
         return frozenset(out)
 
     def by_kind(self) -> dict[str, int]:
