@@ -42,7 +42,7 @@ def fleet_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
         labels_path=labels,
     )
     assert run.stored == run.published > 100_000
-    yield url, labels, broker, run.sim
+    yield url, labels, broker, run.simulation
     broker.stop()
     drop_database(url)
 

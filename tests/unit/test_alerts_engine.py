@@ -91,6 +91,7 @@ def test_a_draft_carries_severity_priority_and_the_loans_delinquency_as_evidence
         "bucket": "M2",
         "status": "active",
         "outstanding_balance": "120000",
+        "portfolio": None,
     }
 
 
