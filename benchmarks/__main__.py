@@ -158,6 +158,21 @@ def workbench(
     _report(f"workbench benchmark: {alerts:,} alerts, {days}-day replay", result, json_path)
 
 
+@app.command("scaleout")
+def scaleout(
+    vehicles: int = typer.Option(300, help="Simulated vehicles (every scenario included)."),
+    days: int = typer.Option(1, help="Simulated days."),
+    json_path: Path = _JSON_OPTION,
+) -> None:
+    """Drain rate of 1, 2 and 4 partitioned workers (router, NATS JetStream) beside one plain ingestor."""
+    from benchmarks import scaleout as bench
+
+    settings = Settings()
+    with database_url(settings) as admin:
+        result = bench.run(admin_url=admin, vehicles=vehicles, days=days)
+    _report(f"scale-out benchmark: {result['messages']:,} messages", result, json_path)
+
+
 @app.command("geofence")
 def geofence(json_path: Path = _JSON_OPTION) -> None:
     """Fence checks per second at 1k/10k/100k fences beside brute force and PostGIS (when installed)."""

@@ -30,7 +30,9 @@ gateway_app = typer.Typer(help="Gateways for trackers that do not speak MQTT.", 
 
 
 def ingest(
-    share_group: str = typer.Option(None, help="Join this MQTT 5 shared-subscription group ($share/GROUP/...)."),
+    share_group: str = typer.Option(
+        None, help="Refused: a plain shared subscription splits vehicles across detector states (see `router`)."
+    ),
     client_id: str = typer.Option(None, help="MQTT client id (fixed, for the persistent session)."),
     jt808_port: int = typer.Option(
         None, help="Also accept JT/T 808 terminals on this TCP port, into the same writer and detectors."
@@ -42,6 +44,8 @@ def ingest(
         settings.mqtt_share_group = share_group
     if client_id:
         settings.mqtt_client_id = client_id
+    if settings.mqtt_share_group:  # refused before any service is touched
+        raise _fail(runner.SHARED_SUBSCRIPTION_REFUSED, 2)
     if settings.mqtt_url is None:
         settings.mqtt_protocol = "3.1.1"  # the embedded broker speaks MQTT 3.1.1
     stop = threading.Event()

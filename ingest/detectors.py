@@ -9,6 +9,7 @@ state, so nothing is lost or doubled. Sweeps (`sweep`, `relocation_sweep`) are r
 scheduler on wall time, or by `tick` between batches on an event-time `Watermark`.
 """
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -18,7 +19,7 @@ from alerts import judge, relocation, state_codec
 from alerts.clock import Watermark, grid
 from alerts.judge import Memory, Verdict, World
 from alerts.thresholds import Policy
-from domain.assets import Loan
+from domain.assets import Device, Loan
 from domain.ids import Vin
 from domain.position import Position
 from ingest import alert_writer
@@ -42,9 +43,11 @@ class DetectorSink:
         sweep_every_s: float = 300.0,
         relocation_every_s: float = 6 * 3600.0,
         timezone: str = "Asia/Shanghai",
+        owns: Callable[[Device], bool] | None = None,
     ) -> None:
         self._database_url = database_url
         self.policy = policy or Policy()
+        self.owns = owns  # partitioned workers: judge and sweep only the vehicles owned here
         self.watermark = watermark
         self._reload_s = reload_s
         self._sweep_every = timedelta(seconds=sweep_every_s)
@@ -64,14 +67,30 @@ class DetectorSink:
         devices = registry.all_devices(conn)
         loans = registry.loans_by_vin(conn, {d.vin for d in devices.values() if d.vin is not None})
         self.world = World.build(devices, fences.load_active_fences(conn), loans, self.policy)
+        if self.owns is not None:  # built from every device first, so fence ids are the same everywhere
+            owned = {d: dev for d, dev in devices.items() if self.owns(dev)}
+            self.world = dataclasses.replace(self.world, devices=owned)
         if not self._memory_loaded:  # after a restart or rebalance: resume where the last owner stopped
             for device_id, data in detector_state.load_all(conn):
+                if self.owns is not None and device_id not in self.world.devices:
+                    continue
                 motion, fenced = state_codec.decode(data)
                 self.memory.motion[device_id] = motion
                 if fenced is not None:
                     self.memory.fences[device_id] = fenced
             self._memory_loaded = True
         self._loaded_at = time.monotonic()
+
+    def reown(self, conn: Connection, *, relocate_since: datetime | None = None) -> None:
+        """Ownership changed (partitioned workers): forget every device, reload the owned ones' state.
+
+        With `relocate_since`, relocation judges its grid again from there: the instants the
+        previous owner of vehicles taken over may not have reached (a repeat only refreshes)."""
+        self.memory = Memory()
+        self._memory_loaded = False
+        self.refresh(conn, force=True)
+        if relocate_since is not None and (self._relocated is None or relocate_since < self._relocated):
+            self._relocated = relocate_since
 
     def evaluate(self, conn: Connection, positions: Sequence[Position]) -> Callable[[], None]:
         """Judge a committed-to-be batch inside its transaction; returns the after-commit step."""

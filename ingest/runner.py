@@ -25,6 +25,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+SHARED_SUBSCRIPTION_REFUSED = (
+    "LIENWATCH_MQTT_SHARE_GROUP is refused: a plain $share subscription hands each device's messages "
+    "round-robin to the ingest processes, each judging with its own detector state (false offline alerts, "
+    "inverted GPS jumps, a car's two units on different workers); to split the load run `lienwatch router` "
+    "and `lienwatch worker` with LIENWATCH_NATS_URL (partitioned by vehicle, README: Scale-out)"
+)
+
+
+class UnsafeScaleOut(Exception):
+    """A configuration that would split one vehicle's decisions across processes."""
+
+
 def limits_from(settings: Settings) -> Limits:
     """The decoder's limits as configured."""
     return Limits(
@@ -78,12 +90,14 @@ def build(
     With `jt808`, the JT/T 808 gateway feeds the same Inbox and writer: a car whose units come
     in over both MQTT and JT/T 808 is then judged by one detector state (separation needs that).
     """
+    if settings.mqtt_share_group:
+        raise UnsafeScaleOut(SHARED_SUBSCRIPTION_REFUSED)
     metrics = metrics or IngestMetrics()
     inbox: Inbox[Inbound] = Inbox(settings.queue_max)
     link = MqttLink(
         url=mqtt_url,
         client_id=settings.mqtt_client_id,
-        subscriptions=subscriptions(settings.mqtt_share_group),
+        subscriptions=subscriptions(None),
         deliver=inbox.put,
         protocol=settings.mqtt_protocol,
         receive_maximum=settings.mqtt_receive_maximum,

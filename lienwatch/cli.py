@@ -16,6 +16,7 @@ from rich.table import Table
 
 from api import cli as api_cli
 from ingest import cli as ingest_cli
+from ingest import scale_cli
 from ingest.link import LinkError
 from lienwatch.scheduler import maintain_positions
 from lienwatch.services import database_url
@@ -55,6 +56,8 @@ app = _Cli(help="lienwatch: collateral GPS monitoring for car-loan lenders.", no
 db_app = typer.Typer(help="Database schema and maintenance.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.command("ingest")(ingest_cli.ingest)
+app.command("router")(scale_cli.router)
+app.command("worker")(scale_cli.worker)
 app.add_typer(ingest_cli.devices_app, name="devices")
 app.add_typer(ingest_cli.quarantine_app, name="quarantine")
 app.add_typer(ingest_cli.gateway_app, name="gateway")

@@ -69,6 +69,10 @@ def build(settings: Settings, database_url: str) -> BlockingScheduler:
         coalesce=True,
         max_instances=1,
     )
+    if settings.nats_url:
+        # Partitioned workers sweep the vehicles each owns: a sweep here would be a second one.
+        log.info("LIENWATCH_NATS_URL is set: the workers run the sweeps; this scheduler only maintains")
+        return scheduler
     scheduler.add_job(
         sweep_absence,
         "interval",

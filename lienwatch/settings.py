@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     # (mosquitto_passwd's format) and prints its password once. Unset: no credentials issued.
     mqtt_password_file: Path | None = None
 
+    # Scale-out (`lienwatch router` / `lienwatch worker`): positions partitioned by vehicle in a
+    # NATS JetStream stream; each worker owns partitions under a lease in NATS KV. The partition
+    # count is fixed for the life of the stream (workers and router refuse a different one).
+    nats_url: str | None = None
+    nats_stream: str = "LIENWATCH_POS"
+    nats_replicas: int = Field(1, ge=1, le=5)
+    partitions: int = Field(16, ge=1, le=1024)
+    worker_id: str | None = None
+    lease_s: float = Field(10.0, ge=1.0)
+
     # Detectors and their absence-of-data sweeps. The sweeps' clock is wall time in production
     # and the event-time watermark (latest fix seen minus the allowed lateness) in simulation.
     detectors: bool = True
