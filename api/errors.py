@@ -1,7 +1,8 @@
-"""RFC 9457 problem details for every error the API returns, translated once here."""
+"""RFC 9457 problem details for every error the API returns, translated and documented once here."""
 
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -9,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg_pool import PoolTimeout
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import models_json_schema
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from storage.errors import DatabaseUnavailable
@@ -72,6 +75,77 @@ class Unavailable(ApiError):
     status, title, slug = 503, "Service unavailable", "unavailable"
 
 
+class FieldError(BaseModel):
+    field: str = Field(description="Where: body.vin, query.limit, row 3.days_past_due, ...")
+    reason: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: what went wrong, and the fields or state that caused it."""
+
+    # Errors may carry further members (RFC 9457 §3.2); those lienwatch sets are named below.
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description=f"{PROBLEM_TYPE}<slug>")
+    title: str
+    status: int
+    detail: str
+    instance: str = Field(description="The request path")
+    errors: list[FieldError] | None = Field(None, description="422: every field refused, with the reason")
+    field: str | None = Field(None, description="The field refused")
+    family: str | None = Field(None, description="403: the endpoint family the role lacks")
+    retry_after_s: int | None = Field(None, description="429: seconds before trying again (also Retry-After)")
+    state: str | None = Field(None, description="409: the alert's state")
+    event: str | None = Field(None, description="409: the event the state does not allow")
+    hold_id: int | None = Field(None, description="409: the hold already open")
+    hold: str | None = Field(None, description="409: the legal hold in force")
+
+
+_REF = "#/components/schemas/{model}"
+_WHEN = {
+    401: "No bearer token, or one unknown, expired or revoked",
+    403: "The caller's role may not use this endpoint, or the location may not be read precisely now",
+    404: "Not found, or not in the caller's scope",
+    409: "The change conflicts with the stored state (an alert's lifecycle, an open hold, a legal hold)",
+    413: "The request body is over the size limit",
+    422: "A parameter or a body field is invalid: `errors` names each",
+    429: "Too many requests (failed authentications from this address, or location reads)",
+    503: "The database (or, for a command, the broker) is unavailable",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}, "description": "Bearer"}},
+    429: {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 1}, "description": "Seconds"}},
+}
+# Every operation behind a bearer token can answer these.
+AUTHENTICATED = (401, 403, 422, 429, 503)
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses for these error statuses: a Problem in application/problem+json."""
+    return {
+        status: {
+            "description": _WHEN[status],
+            "content": {MEDIA_TYPE: {"schema": {"$ref": _REF.format(model="Problem")}}},
+        }
+        | ({"headers": _HEADERS[status]} if status in _HEADERS else {})
+        for status in statuses
+    }
+
+
+def document(app: FastAPI) -> None:
+    """Add the Problem schema the error responses refer to to the app's OpenAPI components."""
+    build: Callable[[], dict[str, Any]] = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            _, definitions = models_json_schema([(Problem, "serialization")], ref_template=_REF)
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(definitions.get("$defs", {}))
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def problem(status: int, title: str, detail: str, slug: str, instance: str, **extra: Any) -> JSONResponse:
     """A problem+json response."""
     body = {"type": PROBLEM_TYPE + slug, "title": title, "status": status, "detail": detail, "instance": instance}
@@ -84,7 +158,8 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers that turn every error into problem+json."""
+    """Register the handlers that turn every error into problem+json, and document the Problem."""
+    document(app)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:

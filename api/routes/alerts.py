@@ -12,8 +12,9 @@ from api import cursor, views
 from api.assignees import check_alert_assignee
 from api.auth import Family, Principal
 from api.deps import Conn, Credentials, limit_location_reads, require, session
-from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.errors import AUTHENTICATED, Conflict, Forbidden, NotFound, Unprocessable, problems
 from api.holds import is_adverse, refuse_if_held
+from api.models.alerts import Alert, AlertDetail, AlertPage
 from api.policy import NO_LOAN, location_access
 from domain.vocabulary import AlertKind, AlertStatus, Bucket, Disposition
 from storage import alert_queries, audit, loans_admin, tracks, webhooks
@@ -21,7 +22,7 @@ from storage import alerts as alert_store
 from storage.alert_queries import AlertFilter, AlertRow
 from storage.database import Connection
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=problems(*AUTHENTICATED))
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 Held = Literal["exclude", "include", "only"]
@@ -70,7 +71,7 @@ def alert_filter(
     )
 
 
-@router.get("", summary="The alert queue, highest priority first", response_model=dict[str, Any])
+@router.get("", summary="The alert queue, highest priority first", response_model=AlertPage)
 def list_alerts(
     request: Request,
     credentials: Credentials,
@@ -104,7 +105,12 @@ def _visible(
     return found
 
 
-@router.get("/{alert_id}", summary="One alert with its evidence and history", response_model=dict[str, Any])
+@router.get(
+    "/{alert_id}",
+    summary="One alert with its evidence and history",
+    response_model=AlertDetail,
+    responses=problems(404),
+)
 def get_alert(
     request: Request,
     credentials: Credentials,
@@ -149,7 +155,12 @@ def _alert_body(conn: Connection, who: Principal, alert_id: int, purpose: str) -
     return views.JSONBody(body, headers=views.NO_STORE)
 
 
-@router.post("/{alert_id}/transitions", summary="Acknowledge, assign, resolve or dismiss an alert")
+@router.post(
+    "/{alert_id}/transitions",
+    summary="Acknowledge, assign, resolve or dismiss an alert",
+    response_model=Alert,
+    responses=problems(404, 409, 413),
+)
 def transition_alert(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.ALERTS_WORK))],

@@ -11,15 +11,17 @@ from api import cursor, views
 from api.assignees import check_collector
 from api.auth import Family, Principal
 from api.deps import Conn, admitted, require
-from api.errors import Conflict, NotFound
+from api.errors import AUTHENTICATED, Conflict, NotFound, problems
+from api.models.loans import Loan, LoanPage, LoanWithHold
 from api.policy import LocationAccess, location_access
 from domain.vocabulary import LegalHold, LoanStatus
 from storage import audit, loans_admin, tracks
 from storage.database import Connection
 from storage.loans_admin import HoldExists, LoanNotFound
 
-router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
+router = APIRouter(prefix="/api/v1/loans", tags=["loans"], responses=problems(*AUTHENTICATED))
 
+_CREATED: dict[int | str, dict[str, Any]] = {201: {"model": Loan, "description": "Created"}}
 LoanIdPath = Annotated[str, Path(min_length=1, max_length=100)]
 
 
@@ -87,7 +89,7 @@ def visible_loan(conn: Connection, who: Principal, loan_id: str) -> dict[str, An
     return views.loan(row, who, _access(conn, [row.loan_id]))
 
 
-@router.get("", summary="Loans in the caller's scope, by id")
+@router.get("", summary="Loans in the caller's scope, by id", response_model=LoanPage)
 def list_loans(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.LOANS_READ))],
@@ -111,7 +113,7 @@ def list_loans(
     return {"items": [views.loan(r, who, access) for r in rows], "next_cursor": following}
 
 
-@router.get("/{loan_id}", summary="One loan with its open legal holds")
+@router.get("/{loan_id}", summary="One loan with its open legal holds", response_model=Loan, responses=problems(404))
 def get_loan(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.LOANS_READ))], loan_id: LoanIdPath
 ) -> dict[str, Any]:
@@ -119,7 +121,12 @@ def get_loan(
     return visible_loan(conn, who, loan_id)
 
 
-@router.put("/{loan_id}", summary="Create or replace a loan")
+@router.put(
+    "/{loan_id}",
+    summary="Create or replace a loan",
+    response_model=Loan,
+    responses=problems(404, 409, 413) | _CREATED,
+)
 def put_loan(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.LOANS_WRITE))],
@@ -134,7 +141,9 @@ def put_loan(
     return visible_loan(conn, who, loan_id)
 
 
-@router.post("/{loan_id}/settle", summary="Mark a loan settled (monitoring stops)")
+@router.post(
+    "/{loan_id}/settle", summary="Mark a loan settled (monitoring stops)", response_model=Loan, responses=problems(404)
+)
 def settle(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.LOANS_WRITE))], loan_id: LoanIdPath
 ) -> dict[str, Any]:
@@ -146,7 +155,13 @@ def settle(
     return visible_loan(conn, who, loan_id)
 
 
-@router.post("/{loan_id}/holds", status_code=201, summary="Place a legal hold")
+@router.post(
+    "/{loan_id}/holds",
+    status_code=201,
+    summary="Place a legal hold",
+    response_model=LoanWithHold,
+    responses=problems(404, 409, 413),
+)
 def add_hold(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.LOANS_HOLDS))],
@@ -164,7 +179,9 @@ def add_hold(
     return {"hold_id": hold_id} | visible_loan(conn, who, loan_id)
 
 
-@router.delete("/{loan_id}/holds/{hold_id}", summary="Release a legal hold")
+@router.delete(
+    "/{loan_id}/holds/{hold_id}", summary="Release a legal hold", response_model=Loan, responses=problems(404)
+)
 def release_hold(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.LOANS_HOLDS))],
@@ -177,7 +194,12 @@ def release_hold(
     return visible_loan(conn, who, loan_id)
 
 
-@router.put("/{loan_id}/assignment", summary="Assign the loan to a collector")
+@router.put(
+    "/{loan_id}/assignment",
+    summary="Assign the loan to a collector",
+    response_model=Loan,
+    responses=problems(404, 413),
+)
 def assign(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.LOANS_ASSIGN))],

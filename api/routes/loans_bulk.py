@@ -10,10 +10,11 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Family, Principal
 from api.deps import Conn, require
-from api.errors import Unprocessable
+from api.errors import AUTHENTICATED, Unprocessable, problems
+from api.models.loans import BulkResult
 from api.routes.loans import LoanIn, save
 
-router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
+router = APIRouter(prefix="/api/v1/loans", tags=["loans"], responses=problems(*AUTHENTICATED, 409, 413))
 
 MAX_ROWS = 10_000
 MAX_CSV_BYTES = 10 * 1024 * 1024
@@ -35,7 +36,7 @@ def _store(conn: Conn, who: Principal, loans: list[BulkLoan]) -> dict[str, int]:
     return {"received": len(loans), "created": created, "updated": len(loans) - created}
 
 
-@router.post("/bulk", summary="Upsert many loans from JSON (all or nothing)")
+@router.post("/bulk", summary="Upsert many loans from JSON (all or nothing)", response_model=BulkResult)
 def bulk_json(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.LOANS_WRITE))], body: BulkIn
 ) -> dict[str, int]:
@@ -80,7 +81,12 @@ def parse_csv(text: str) -> list[BulkLoan]:
     return loans
 
 
-@router.post("/bulk.csv", summary="Upsert many loans from CSV (all or nothing)", openapi_extra=_CSV_BODY)
+@router.post(
+    "/bulk.csv",
+    summary="Upsert many loans from CSV (all or nothing)",
+    response_model=BulkResult,
+    openapi_extra=_CSV_BODY,
+)
 async def bulk_csv(
     request: Request, conn: Conn, who: Annotated[Principal, Depends(require(Family.LOANS_WRITE))]
 ) -> dict[str, int]:

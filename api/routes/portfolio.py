@@ -9,18 +9,24 @@ from fastapi import APIRouter, Depends, Query
 from api import cursor
 from api.auth import Family, Principal
 from api.deps import Conn, require
+from api.errors import AUTHENTICATED, problems
+from api.models.operations import AuditPage, PortfolioStats
 from storage import audit, portfolio
 
-router = APIRouter(prefix="/api/v1", tags=["portfolio"])
+router = APIRouter(prefix="/api/v1", tags=["portfolio"], responses=problems(*AUTHENTICATED))
 
 
-@router.get("/portfolio/stats", summary="Open alerts by kind × bucket, offline devices, cars in risk zones")
+@router.get(
+    "/portfolio/stats",
+    summary="Open alerts by kind × bucket, offline devices, cars in risk zones",
+    response_model=PortfolioStats,
+)
 def stats(conn: Conn, who: Annotated[Principal, Depends(require(Family.PORTFOLIO))]) -> dict[str, Any]:
     """The portfolio at a glance."""
     return asdict(portfolio.stats(conn))
 
 
-@router.get("/audit", summary="The audit log, newest first", tags=["audit"])
+@router.get("/audit", summary="The audit log, newest first", tags=["audit"], response_model=AuditPage)
 def audit_log(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.AUDIT))],

@@ -17,14 +17,15 @@ from fastapi.responses import Response
 from api import views
 from api.auth import Family, Principal
 from api.deps import Credentials, limit_location_reads, session
-from api.errors import LocationRestricted, NotFound, Unprocessable
+from api.errors import AUTHENTICATED, LocationRestricted, NotFound, Unprocessable, problems
+from api.models.vehicles import Track, VehicleStatus
 from api.policy import location_access, mask
 from storage import audit, tracks
 from storage.database import Connection
 from storage.migrate import current_layout
 from storage.tracks import TrackPoint, VehicleLoan
 
-router = APIRouter(prefix="/api/v1/vehicles", tags=["vehicles"])
+router = APIRouter(prefix="/api/v1/vehicles", tags=["vehicles"], responses=problems(*AUTHENTICATED, 404))
 
 RAW_SPAN = timedelta(hours=6)
 MAX_SPAN = timedelta(days=31)
@@ -45,7 +46,7 @@ def _vehicle(conn: Connection, who: Principal, vin: str, *, read: str, purpose: 
     return vehicle
 
 
-@router.get("/{vin}", summary="Last position and status of a vehicle's devices", response_model=dict[str, Any])
+@router.get("/{vin}", summary="Last position and status of a vehicle's devices", response_model=VehicleStatus)
 def vehicle_status(request: Request, credentials: Credentials, vin: Vin, purpose: Purpose) -> views.JSONBody:
     """Precise last fixes when the privacy rules allow, else city-level; audited either way."""
     with session(request, credentials, Family.VEHICLES) as s:
@@ -96,7 +97,12 @@ def bin_seconds(span: timedelta, *, timescale: bool) -> int | None:
     return max(step, math.ceil(span.total_seconds() / MAX_POINTS / step) * step)
 
 
-@router.get("/{vin}/track", summary="The vehicle's track between two times (precise access only)")
+@router.get(
+    "/{vin}/track",
+    summary="The vehicle's track between two times (precise access only)",
+    response_model=Track,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV"}},
+)
 def vehicle_track(
     request: Request,
     credentials: Credentials,
