@@ -103,6 +103,7 @@ class Problem(BaseModel):
 
 _REF = "#/components/schemas/{model}"
 _WHEN = {
+    400: "The body could not be read (not UTF-8, not JSON)",
     401: "No bearer token, or one unknown, expired or revoked",
     403: "The caller's role may not use this endpoint, or the location may not be read precisely now",
     404: "Not found, or not in the caller's scope",
@@ -116,8 +117,9 @@ _HEADERS: dict[int, dict[str, Any]] = {
     401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}, "description": "Bearer"}},
     429: {"Retry-After": {"required": True, "schema": {"type": "integer", "minimum": 1}, "description": "Seconds"}},
 }
-# Every operation behind a bearer token can answer these.
+# Every operation behind a bearer token can answer these; one with a request body these as well.
 AUTHENTICATED = (401, 403, 422, 429, 503)
+BODY = (400, 413)
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -175,7 +177,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}
+        titles = {
+            400: "Bad request",
+            401: "Unauthorized",
+            403: "Forbidden",
+            404: "Not found",
+            405: "Method not allowed",
+        }
         title = titles.get(exc.status_code, "HTTP error")
         slug = title.lower().replace(" ", "-")
         response = problem(exc.status_code, title, str(exc.detail), slug, request.url.path)

@@ -8,8 +8,8 @@ from pydantic import BaseModel, Field
 
 from api import cursor
 from api.auth import Family, Principal
-from api.deps import Conn, require
-from api.errors import AUTHENTICATED, NotFound, problems
+from api.deps import TEXT, Conn, require
+from api.errors import AUTHENTICATED, BODY, NotFound, problems
 from api.models.devices import Device, DevicePage
 from domain.vocabulary import DeviceKind
 from storage import device_admin
@@ -30,18 +30,18 @@ class CadenceIn(BaseModel):
 
 class DeviceIn(CadenceIn):
     kind: DeviceKind
-    vin: str | None = Field(None, min_length=1, max_length=64)
+    vin: str | None = Field(None, min_length=1, max_length=64, pattern=TEXT)
 
 
 class PairIn(BaseModel):
-    vin: str | None = Field(None, min_length=1, max_length=64, description="None takes the device off")
+    vin: str | None = Field(None, min_length=1, max_length=64, pattern=TEXT, description="None takes the device off")
 
 
 @router.get("", summary="Registered devices, by id", response_model=DevicePage)
 def list_devices(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.DEVICES_READ))],
-    vin: Annotated[str | None, Query(max_length=64)] = None,
+    vin: Annotated[str | None, Query(max_length=64, pattern=TEXT)] = None,
     cursor_: Annotated[str | None, Query(alias="cursor", max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
@@ -56,7 +56,7 @@ def list_devices(
     "/{device_id}",
     summary="Register (or re-register) a device",
     response_model=Device,
-    responses=problems(404, 413) | _REGISTERED,
+    responses=problems(404, *BODY) | _REGISTERED,
 )
 def register(
     conn: Conn,
@@ -75,7 +75,7 @@ def register(
 
 
 @router.put(
-    "/{device_id}/vehicle", summary="Pair a device to a vehicle", response_model=Device, responses=problems(404, 413)
+    "/{device_id}/vehicle", summary="Pair a device to a vehicle", response_model=Device, responses=problems(404, *BODY)
 )
 def pair(
     conn: Conn,
@@ -97,7 +97,7 @@ def pair(
     "/{device_id}/cadence",
     summary="Set the expected report intervals",
     response_model=Device,
-    responses=problems(404, 413),
+    responses=problems(404, *BODY),
 )
 def cadence(
     conn: Conn,

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Family, Principal
 from api.deps import Conn, require
-from api.errors import AUTHENTICATED, NotFound, Unprocessable, problems
+from api.errors import AUTHENTICATED, BODY, NotFound, Unprocessable, problems
 from api.models.fences import FenceCollection, FenceFeature, FencesImported
 from api.policy import NO_LOAN, least, location_access
 from domain.ids import FenceId
@@ -100,7 +100,7 @@ def get_fence(
     status_code=201,
     summary="Create a fence from a GeoJSON Feature",
     response_model=FenceFeature,
-    responses=problems(413),
+    responses=problems(*BODY),
 )
 def create_fence(
     conn: Conn,
@@ -112,7 +112,7 @@ def create_fence(
     return fences.insert_fence(conn, _parse(body, source_crs), source_crs=source_crs).to_feature()
 
 
-@router.put("/{fence_id}", summary="Replace a fence", response_model=FenceFeature, responses=problems(404, 413))
+@router.put("/{fence_id}", summary="Replace a fence", response_model=FenceFeature, responses=problems(404, *BODY))
 def replace_fence(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.FENCES_WRITE))],
@@ -143,7 +143,7 @@ def delete_fence(
     status_code=201,
     summary="Bulk import risk zones (all or nothing)",
     response_model=FencesImported,
-    responses=problems(413),
+    responses=problems(*BODY),
 )
 def import_risk_zones(
     conn: Conn,

@@ -10,8 +10,8 @@ from pydantic import BaseModel, Field
 from api import cursor, views
 from api.assignees import check_collector
 from api.auth import Family, Principal
-from api.deps import Conn, admitted, require
-from api.errors import AUTHENTICATED, Conflict, NotFound, problems
+from api.deps import TEXT, Conn, admitted, require
+from api.errors import AUTHENTICATED, BODY, Conflict, NotFound, problems
 from api.models.loans import Loan, LoanPage, LoanWithHold
 from api.policy import LocationAccess, location_access
 from domain.vocabulary import LegalHold, LoanStatus
@@ -22,34 +22,34 @@ from storage.loans_admin import HoldExists, LoanNotFound
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"], responses=problems(*AUTHENTICATED))
 
 _CREATED: dict[int | str, dict[str, Any]] = {201: {"model": Loan, "description": "Created"}}
-LoanIdPath = Annotated[str, Path(min_length=1, max_length=100)]
+LoanIdPath = Annotated[str, Path(min_length=1, max_length=100, pattern=TEXT)]
 
 
 class LoanIn(BaseModel):
     """A loan as the lender's loan system pushes it (its vehicle is created or updated by VIN)."""
 
-    vin: str = Field(min_length=1, max_length=64)
-    plate: str | None = Field(None, max_length=32)
-    make_model: str | None = Field(None, max_length=200)
-    borrower_name: str | None = Field(None, max_length=200)
+    vin: str = Field(min_length=1, max_length=64, pattern=TEXT)
+    plate: str | None = Field(None, max_length=32, pattern=TEXT)
+    make_model: str | None = Field(None, max_length=200, pattern=TEXT)
+    borrower_name: str | None = Field(None, max_length=200, pattern=TEXT)
     status: LoanStatus = LoanStatus.ACTIVE
     days_past_due: int = Field(0, ge=0, le=100_000)
     outstanding_balance: Decimal = Field(Decimal(0), ge=0, lt=Decimal("1e12"), decimal_places=2)
-    currency: str = Field("CNY", min_length=3, max_length=3)
+    currency: str = Field("CNY", min_length=3, max_length=3, pattern=TEXT)
     home_lat: float | None = Field(None, ge=-90, le=90)
     home_lon: float | None = Field(None, ge=-180, le=180)
-    bound_region: str | None = Field(None, max_length=200)
-    assigned_collector: str | None = Field(None, max_length=200)
+    bound_region: str | None = Field(None, max_length=200, pattern=TEXT)
+    assigned_collector: str | None = Field(None, max_length=200, pattern=TEXT)
 
 
 class HoldIn(BaseModel):
     kind: LegalHold
     until: date | None = None
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=2000, pattern=TEXT)
 
 
 class AssignmentIn(BaseModel):
-    collector: str | None = Field(None, min_length=1, max_length=200, description="None unassigns")
+    collector: str | None = Field(None, min_length=1, max_length=200, pattern=TEXT, description="None unassigns")
 
 
 def save(conn: Connection, who: Principal, loan_id: str, loan: LoanIn) -> bool:
@@ -125,7 +125,7 @@ def get_loan(
     "/{loan_id}",
     summary="Create or replace a loan",
     response_model=Loan,
-    responses=problems(404, 409, 413) | _CREATED,
+    responses=problems(404, 409, *BODY) | _CREATED,
 )
 def put_loan(
     conn: Conn,
@@ -160,7 +160,7 @@ def settle(
     status_code=201,
     summary="Place a legal hold",
     response_model=LoanWithHold,
-    responses=problems(404, 409, 413),
+    responses=problems(404, 409, *BODY),
 )
 def add_hold(
     conn: Conn,
@@ -198,7 +198,7 @@ def release_hold(
     "/{loan_id}/assignment",
     summary="Assign the loan to a collector",
     response_model=Loan,
-    responses=problems(404, 413),
+    responses=problems(404, *BODY),
 )
 def assign(
     conn: Conn,

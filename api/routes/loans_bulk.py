@@ -9,19 +9,19 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Family, Principal
-from api.deps import Conn, require
-from api.errors import AUTHENTICATED, Unprocessable, problems
+from api.deps import TEXT, Conn, require
+from api.errors import AUTHENTICATED, BODY, Unprocessable, problems
 from api.models.loans import BulkResult
 from api.routes.loans import LoanIn, save
 
-router = APIRouter(prefix="/api/v1/loans", tags=["loans"], responses=problems(*AUTHENTICATED, 409, 413))
+router = APIRouter(prefix="/api/v1/loans", tags=["loans"], responses=problems(*AUTHENTICATED, 409, *BODY))
 
 MAX_ROWS = 10_000
 MAX_CSV_BYTES = 10 * 1024 * 1024
 
 
 class BulkLoan(LoanIn):
-    loan_id: str = Field(min_length=1, max_length=100)
+    loan_id: str = Field(min_length=1, max_length=100, pattern=TEXT)
 
 
 class BulkIn(BaseModel):

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from api.auth import Family, Principal
 from api.deps import Conn, require
-from api.errors import AUTHENTICATED, problems
+from api.errors import AUTHENTICATED, BODY, problems
 from api.models.operations import QuarantinePage, ReplayReport
 from domain.vocabulary import RejectReason
 from ingest.decode import Limits
@@ -49,7 +49,7 @@ def list_quarantine(
 
 
 @router.post(
-    "/replay", summary="Replay pending entries that now pass", response_model=ReplayReport, responses=problems(413)
+    "/replay", summary="Replay pending entries that now pass", response_model=ReplayReport, responses=problems(*BODY)
 )
 def replay_quarantine(
     request: Request, conn: Conn, who: Annotated[Principal, Depends(require(Family.QUARANTINE))], body: ReplayIn

@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from api import views
 from api.auth import Family, Principal
-from api.deps import Credentials, limit_location_reads, session
+from api.deps import TEXT, Credentials, limit_location_reads, session
 from api.errors import AUTHENTICATED, LocationRestricted, NotFound, Unprocessable, problems
 from api.models.vehicles import Track, VehicleStatus
 from api.policy import location_access, mask
@@ -32,8 +32,10 @@ MAX_SPAN = timedelta(days=31)
 MAX_POINTS = 2000
 OFFLINE_AFTER = timedelta(hours=24)  # DESIGN.md: a wired unit silent for 24 h is offline
 
-Vin = Annotated[str, Path(min_length=1, max_length=64)]
-Purpose = Annotated[str, Query(min_length=3, max_length=500, description="Why the location is read (audited)")]
+Vin = Annotated[str, Path(min_length=1, max_length=64, pattern=TEXT)]
+Purpose = Annotated[
+    str, Query(min_length=3, max_length=500, pattern=TEXT, description="Why the location is read (audited)")
+]
 
 
 def _vehicle(conn: Connection, who: Principal, vin: str, *, read: str, purpose: str) -> VehicleLoan:

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 from api.auth import Family, Principal
-from api.deps import Conn, require
-from api.errors import AUTHENTICATED, NotFound, Unprocessable, problems
+from api.deps import TEXT, Conn, require
+from api.errors import AUTHENTICATED, BODY, NotFound, Unprocessable, problems
 from api.models.operations import Subscribed, Subscriptions
 from api.targets import TargetRefused, check
 from domain.vocabulary import AlertKind
@@ -22,7 +22,7 @@ class SubscriptionIn(BaseModel):
     url: AnyHttpUrl
     kinds: list[AlertKind] = Field(default_factory=list, max_length=20, description="Empty: every kind")
     min_severity: Literal["info", "low", "medium", "high", "critical"] = "info"
-    secret: str | None = Field(None, min_length=16, max_length=200, description="Generated when absent")
+    secret: str | None = Field(None, min_length=16, max_length=200, pattern=TEXT, description="Generated when absent")
 
 
 @router.post(
@@ -30,7 +30,7 @@ class SubscriptionIn(BaseModel):
     status_code=201,
     summary="Subscribe a URL to alert events",
     response_model=Subscribed,
-    responses=problems(413),
+    responses=problems(*BODY),
 )
 def subscribe(
     request: Request,
