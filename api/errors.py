@@ -2,6 +2,7 @@
 
 import logging
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -159,6 +160,26 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+
+
+def _allowed(request: Request) -> str | None:
+    """Every method the OpenAPI document gives this path, for a 405's Allow header (None when
+    the path is not in it). Starlette names only the first route that matched the path, and
+    FastAPI makes one route per method: DELETE /fences got `Allow: GET` though POST is served
+    there too (RFC 9110 §15.5.6 wants them all). A concrete path wins over templated ones, as
+    OpenAPI matches them: /fences/import is not /fences/{fence_id}."""
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    path = request.scope["path"]
+    found = [paths[path]] if path in paths else [
+        operations
+        for template, operations in paths.items()
+        if "{" in template and re.fullmatch(re.sub(r"\\{\w+\\}", "[^/]+", re.escape(template)), path)
+    ]
+    methods = sorted({m.upper() for operations in found for m in operations if m in _METHODS})
+    return ", ".join(methods) or None
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json, and document the Problem."""
     document(app)
@@ -189,6 +210,8 @@ def install(app: FastAPI) -> None:
         response = problem(exc.status_code, title, str(exc.detail), slug, request.url.path)
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405 and (allowed := _allowed(request)):
+            response.headers["Allow"] = allowed
         return response
 
     @app.exception_handler(DatabaseUnavailable)

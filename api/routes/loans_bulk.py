@@ -4,7 +4,7 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -18,6 +18,15 @@ router = APIRouter(prefix="/api/v1/loans", tags=["loans"], responses=problems(*A
 
 MAX_ROWS = 10_000
 MAX_CSV_BYTES = 10 * 1024 * 1024
+
+
+@router.api_route("/bulk", methods=["GET", "PUT", "DELETE", "PATCH"], include_in_schema=False)
+@router.api_route("/bulk.csv", methods=["GET", "PUT", "DELETE", "PATCH"], include_in_schema=False)
+def not_a_loan() -> None:
+    """405: /loans/bulk and /loans/bulk.csv take POST only. Without this, GET or PUT there reached
+    /loans/{loan_id} as the loan "bulk", which the OpenAPI document (concrete paths first) does
+    not describe."""
+    raise HTTPException(405, "Method Not Allowed")
 
 
 class BulkLoan(LoanIn):
