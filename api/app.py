@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter
 from psycopg_pool import ConnectionPool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import delivery, errors, health, workbench
+from api import delivery, docs, errors, health, workbench
 from api.bodylimit import BodyLimit
 from api.ratelimit import RateLimiter
 from api.routes import (
@@ -142,6 +142,8 @@ def create_app(
         version="0.1.0",
         description="Collateral GPS monitoring for car-loan lenders: the collectors' API.",
         lifespan=lifespan,
+        docs_url=None,  # api/docs.py serves them with their assets, not from a CDN
+        redoc_url=None,
     )
     app.state.database_url = database_url
     app.state.mqtt_url = mqtt_url
@@ -152,6 +154,7 @@ def create_app(
     app.state.location_reads = RateLimiter(location_reads_per_minute, period_s=60.0)
     app.state.auth_failures = RateLimiter(auth_failures_per_minute, period_s=60.0)
     errors.install(app)
+    docs.install(app)
 
     # An oversized body is refused before routing and authentication (the counter, added after
     # and so outside it, still counts the 413).

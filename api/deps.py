@@ -24,6 +24,10 @@ from api.ratelimit import RateLimiter
 from storage import users
 from storage.database import Connection
 
+# PostgreSQL's text cannot hold a NUL character: free-text inputs say so in the schema and are
+# refused with 422 naming the field, instead of the database refusing the value unnamed.
+TEXT = r"^[^\x00]*$"
+
 _bearer = HTTPBearer(auto_error=False, description="A token printed by `lienwatch users create`.")
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import hmac
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
@@ -9,20 +10,25 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
-from api.errors import problem
+from api.errors import problem, problems
+from api.models.operations import Health, Readiness
 from ingest.link import BrokerAddress, LinkError
 from storage.database import Connection
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Health)
 async def healthz() -> dict[str, str]:
     """The process is up."""
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "The database or the broker is unreachable"}},
+)
 async def readyz(request: Request) -> JSONResponse:
     """The database and the broker are reachable."""
     checks = {
@@ -35,10 +41,19 @@ async def readyz(request: Request) -> JSONResponse:
 
 # Scrapes from the machine itself need no token; from elsewhere, LIENWATCH_METRICS_TOKEN. The
 # figures are no location, but request counts by status tell an outsider how the API is used.
+_FORBIDDEN: dict[int | str, dict[str, Any]] = {
+    403: problems(403)[403] | {"description": "Not from loopback and without the metrics token"}
+}
 _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses=_FORBIDDEN | {
+        200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}, "description": "Prometheus text"}
+    },
+)
 async def metrics(request: Request) -> Response:
     """Prometheus exposition: from loopback, or with the metrics bearer token."""
     host = request.client.host if request.client else ""

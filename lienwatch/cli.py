@@ -74,11 +74,26 @@ def demo_command(
     port: int = typer.Option(8000, help="API port."),
     exit_after: float = typer.Option(None, help="Stop this many seconds after the fleet is processed."),
     jt808_port: int = typer.Option(6808, help="Port of the JT/T 808 gateway started beside the API (0: any free)."),
+    broker_port: int = typer.Option(
+        0, help="Port of the embedded MQTT broker (0: any free); unused with LIENWATCH_MQTT_URL."
+    ),
 ) -> None:
     """A simulated fleet through ingest, detectors and alerts, served on the API (embedded services by default)."""
-    from lienwatch.demo import demo
+    from lienwatch.demo import PortTaken, demo
 
-    demo(vehicles=vehicles, days=days, seed=seed, host=host, port=port, exit_after=exit_after, jt808_port=jt808_port)
+    try:
+        demo(
+            vehicles=vehicles,
+            days=days,
+            seed=seed,
+            host=host,
+            port=port,
+            exit_after=exit_after,
+            jt808_port=jt808_port,
+            broker_port=broker_port,
+        )
+    except PortTaken as exc:
+        _one_line(str(exc), 1)
 
 
 @app.command("scheduler")

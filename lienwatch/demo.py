@@ -1,11 +1,23 @@
-"""`lienwatch demo`: a simulated fleet through the whole pipeline, with the API serving its alerts."""
+"""`lienwatch demo`: a simulated fleet through the whole pipeline, with the API serving its alerts.
 
+After the fleet is processed the demo keeps serving: the API, the JT/T 808 gateway and a live
+ingestor, so a position published to the broker then becomes a stored position (and its
+alerts) as in production. SIGTERM stops it as Ctrl-C does, so the embedded PostgreSQL is shut
+down rather than left running without its parent.
+"""
+
+import contextlib
 import json
 import secrets
+import signal
+import socket
 import threading
 import time
 import urllib.request
+import uuid
+from collections.abc import Iterator
 from datetime import timedelta
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -13,6 +25,7 @@ from rich.console import Console
 from rich.table import Table
 
 from api.app import create_app, options_from
+from ingest import runner
 from ingest.jt808 import runner as jt808
 from ingest.link import BrokerAddress
 from lienwatch import fleetrun
@@ -22,6 +35,59 @@ from storage import portfolio, users
 from storage.database import connect
 
 console = Console()
+
+
+class PortTaken(RuntimeError):
+    """A port the demo needs is already in use."""
+
+
+def check_ports(host: str, ports: dict[str, int]) -> None:
+    """Raise PortTaken naming the first port (by its option) that cannot be listened on now.
+
+    Checked before the embedded PostgreSQL, the migrations and the fleet run, which take tens of
+    seconds: uvicorn would otherwise find the API port taken only after all of them. The probe
+    sets SO_REUSEADDR as uvicorn does, so a port left in TIME_WAIT is not taken for a busy one."""
+    for option, port in ports.items():
+        if not port:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+                probe.listen(1)
+            except OSError as exc:
+                raise PortTaken(f"port {port} on {host} ({option}) is taken: {exc.strerror}") from exc
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM unwinds like Ctrl-C, through the blocks that stop the embedded services (its default
+    action ends the process at once and leaves the embedded PostgreSQL running)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _live_ingest(settings: Settings, db: str, broker: str) -> tuple[threading.Thread, threading.Event]:
+    """An ingestor with detectors on wall time, for positions published after the fleet run."""
+    live = settings.model_copy(update={"detectors": True, "mqtt_client_id": f"lienwatch-demo-{uuid.uuid4().hex[:8]}"})
+    process = runner.build(live, database_url=db, mqtt_url=broker)
+    halt = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(process, halt), name="live-ingest", daemon=True)
+    thread.start()
+    if not process.link.connected.wait(30):
+        halt.set()
+        raise RuntimeError("the live ingestor did not connect to the broker")
+    return thread, halt
 
 
 def _serve(app: Any, host: str, port: int) -> uvicorn.Server:
@@ -67,14 +133,67 @@ def _workbench_sign_in(db: str, base: str, ttl: timedelta) -> None:
     console.print(f"  sign in as collector {name} with token [bold]{token}[/bold]")
 
 
+def _fleet(
+    settings: Settings, db: str, broker: str, base: str, token: str, vehicles: int, days: int, seed: int
+) -> None:
+    """The simulated fleet through MQTT, ingest and detectors; then the alert queue's first page."""
+    console.print(f"simulating {vehicles} vehicles over {days} days (seed {seed}) through MQTT ...")
+    run = fleetrun.run(
+        settings, database_url=db, mqtt_url=broker, vehicles=vehicles, days=days, seed_value=seed
+    )
+    console.print(
+        f"published {run.published:,} messages in {run.publish_s:.0f} s; stored {run.stored:,} positions"
+    )
+    page = _get(f"{base}/api/v1/alerts?limit=100", token)
+    items = page.get("items", page) if isinstance(page, dict) else page
+    table = Table("id", "kind", "severity", "loan", "bucket", "opened", title="open alerts (by priority)")
+    for alert in items[:40]:
+        table.add_row(
+            str(alert.get("alert_id", alert.get("id"))),
+            alert["kind"],
+            alert["severity"],
+            alert.get("loan_id", ""),
+            str(alert.get("bucket", "")),
+            str(alert.get("opened_at", ""))[:19],
+        )
+    console.print(table)
+    console.print(f"{len(items)} alert(s) on the first page of {base}/api/v1/alerts")
+
+
 def demo(
-    *, vehicles: int, days: int, seed: int, host: str, port: int, exit_after: float | None, jt808_port: int = 6808
+    *,
+    vehicles: int,
+    days: int,
+    seed: int,
+    host: str,
+    port: int,
+    exit_after: float | None,
+    jt808_port: int = 6808,
+    broker_port: int = 0,
 ) -> None:
     """Run a simulated fleet through ingest, detectors and alerts, and serve them on the API."""
     settings = Settings()
+    ports = {"--port": port}
     if settings.mqtt_url is None:
         settings.mqtt_protocol = "3.1.1"  # the embedded broker speaks MQTT 3.1.1
-    with database_url(settings) as db, mqtt_url(settings) as broker:
+        ports["--broker-port"] = broker_port
+    check_ports(host, ports)
+    with _sigterm_as_interrupt():
+        _run(settings, vehicles, days, seed, host, port, exit_after, jt808_port, broker_port or None)
+
+
+def _run(
+    settings: Settings,
+    vehicles: int,
+    days: int,
+    seed: int,
+    host: str,
+    port: int,
+    exit_after: float | None,
+    jt808_port: int,
+    broker_port: int | None,
+) -> None:
+    with database_url(settings) as db, mqtt_url(settings, embedded_port=broker_port) as broker:
         console.print(
             f"database: {'configured' if settings.database_url else 'embedded, in ' + str(settings.data_dir)}"
         )
@@ -91,31 +210,19 @@ def demo(
         console.print(f"admin token: [bold]{token}[/bold]")
         console.print(f'try:      curl -H "Authorization: Bearer {token}" {base}/api/v1/alerts')
         gateway, gateway_stop = _gateway(settings, db, broker, host, jt808_port)
-        if gateway.ready.wait(10):
-            console.print(
-                f"JT/T 808: {host}:{gateway.port} (a terminal gets in once `lienwatch devices register <phone>` ran)"
-            )
-        else:
-            console.print(f"[yellow]JT/T 808 gateway not started[/yellow] (is port {jt808_port} taken?)")
-        console.print(f"simulating {vehicles} vehicles over {days} days (seed {seed}) through MQTT ...")
-        run = fleetrun.run(settings, database_url=db, mqtt_url=broker, vehicles=vehicles, days=days, seed_value=seed)
-        console.print(f"published {run.published:,} messages in {run.publish_s:.0f} s; stored {run.stored:,} positions")
-        page = _get(f"{base}/api/v1/alerts?limit=100", token)
-        items = page.get("items", page) if isinstance(page, dict) else page
-        table = Table("id", "kind", "severity", "loan", "bucket", "opened", title="open alerts (by priority)")
-        for alert in items[:40]:
-            table.add_row(
-                str(alert.get("alert_id", alert.get("id"))),
-                alert["kind"],
-                alert["severity"],
-                alert.get("loan_id", ""),
-                str(alert.get("bucket", "")),
-                str(alert.get("opened_at", ""))[:19],
-            )
-        console.print(table)
-        console.print(f"{len(items)} alert(s) on the first page of {base}/api/v1/alerts")
-        _workbench_sign_in(db, base, timedelta(days=settings.token_ttl_days))
+        live: tuple[threading.Thread, threading.Event] | None = None
         try:
+            if gateway.ready.wait(10):
+                joined = "a terminal gets in once `lienwatch devices register <phone>` ran"
+                console.print(f"JT/T 808: {host}:{gateway.port} ({joined})")
+            else:
+                console.print(f"[yellow]JT/T 808 gateway not started[/yellow] (is port {jt808_port} taken?)")
+            _fleet(settings, db, broker, base, token, vehicles, days, seed)
+            _workbench_sign_in(db, base, timedelta(days=settings.token_ttl_days))
+            if exit_after == 0:
+                return
+            live = _live_ingest(settings, db, broker)
+            console.print(f"ingesting live: positions published to {shown} are stored and judged")
             if exit_after is not None:
                 time.sleep(exit_after)
             else:
@@ -123,8 +230,11 @@ def demo(
                 while True:
                     time.sleep(1)
         except KeyboardInterrupt:
-            pass
+            console.print("stopping")
         finally:
+            if live is not None:
+                live[1].set()
+                live[0].join(30)
             gateway_stop.set()
             server.should_exit = True
             time.sleep(0.5)

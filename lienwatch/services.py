@@ -22,14 +22,15 @@ def database_url(settings: Settings) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def mqtt_url(settings: Settings) -> Iterator[str]:
-    """The configured broker URL, or an embedded broker's while the block runs."""
+def mqtt_url(settings: Settings, *, embedded_port: int | None = None) -> Iterator[str]:
+    """The configured broker URL, or an embedded broker's (on embedded_port, else any free port)
+    while the block runs."""
     if settings.mqtt_url:
         yield settings.mqtt_url
         return
     from lienwatch.embedded import start_broker
 
-    broker = start_broker()
+    broker = start_broker(embedded_port)
     try:
         yield broker.url
     finally:

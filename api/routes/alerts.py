@@ -11,9 +11,10 @@ from alerts.lifecycle import AlertEvent, IllegalTransition, transition
 from api import cursor, views
 from api.assignees import check_alert_assignee
 from api.auth import Family, Principal
-from api.deps import Conn, Credentials, limit_location_reads, require, session
-from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.deps import TEXT, Conn, Credentials, limit_location_reads, require, session
+from api.errors import AUTHENTICATED, BODY, Conflict, Forbidden, NotFound, Unprocessable, problems
 from api.holds import is_adverse, refuse_if_held
+from api.models.alerts import Alert, AlertDetail, AlertPage
 from api.policy import NO_LOAN, location_access
 from domain.vocabulary import AlertKind, AlertStatus, Bucket, Disposition
 from storage import alert_queries, audit, loans_admin, tracks, webhooks
@@ -21,7 +22,7 @@ from storage import alerts as alert_store
 from storage.alert_queries import AlertFilter, AlertRow
 from storage.database import Connection
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=problems(*AUTHENTICATED))
 
 Severity = Literal["info", "low", "medium", "high", "critical"]
 Held = Literal["exclude", "include", "only"]
@@ -38,9 +39,9 @@ EVENT_FIELDS = {"acknowledge": frozenset(), "assign": frozenset({"assignee"})} |
 
 class TransitionIn(BaseModel):
     event: Literal["acknowledge", "assign", "resolve", "dismiss"]
-    assignee: str | None = Field(None, min_length=1, max_length=200)
+    assignee: str | None = Field(None, min_length=1, max_length=200, pattern=TEXT)
     disposition: Disposition | None = None
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=2000, pattern=TEXT)
 
 
 def alert_filter(
@@ -70,7 +71,7 @@ def alert_filter(
     )
 
 
-@router.get("", summary="The alert queue, highest priority first", response_model=dict[str, Any])
+@router.get("", summary="The alert queue, highest priority first", response_model=AlertPage)
 def list_alerts(
     request: Request,
     credentials: Credentials,
@@ -78,8 +79,8 @@ def list_alerts(
     kind: Annotated[list[AlertKind] | None, Query()] = None,
     severity: Annotated[list[Severity] | None, Query()] = None,
     bucket: Annotated[list[Bucket] | None, Query()] = None,
-    assignee: Annotated[str | None, Query(max_length=200)] = None,
-    loan_id: Annotated[str | None, Query(max_length=200)] = None,
+    assignee: Annotated[str | None, Query(max_length=200, pattern=TEXT)] = None,
+    loan_id: Annotated[str | None, Query(max_length=200, pattern=TEXT)] = None,
     opened_from: datetime | None = None,
     opened_to: datetime | None = None,
     held: Annotated[Held, Query(description="Alerts of loans under a legal hold")] = "exclude",
@@ -104,12 +105,19 @@ def _visible(
     return found
 
 
-@router.get("/{alert_id}", summary="One alert with its evidence and history", response_model=dict[str, Any])
+@router.get(
+    "/{alert_id}",
+    summary="One alert with its evidence and history",
+    response_model=AlertDetail,
+    responses=problems(404),
+)
 def get_alert(
     request: Request,
     credentials: Credentials,
     alert_id: AlertIdPath,
-    purpose: Annotated[str, Query(min_length=3, max_length=500, description="Why the evidence is read (audited)")],
+    purpose: Annotated[
+        str, Query(min_length=3, max_length=500, pattern=TEXT, description="Why the evidence is read (audited)")
+    ],
 ) -> views.JSONBody:
     """The alert, its evidence (coordinates rounded unless precise access applies) and history."""
     with session(request, credentials, Family.ALERTS_READ) as s:
@@ -149,7 +157,12 @@ def _alert_body(conn: Connection, who: Principal, alert_id: int, purpose: str) -
     return views.JSONBody(body, headers=views.NO_STORE)
 
 
-@router.post("/{alert_id}/transitions", summary="Acknowledge, assign, resolve or dismiss an alert")
+@router.post(
+    "/{alert_id}/transitions",
+    summary="Acknowledge, assign, resolve or dismiss an alert",
+    response_model=Alert,
+    responses=problems(404, 409, *BODY),
+)
 def transition_alert(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.ALERTS_WORK))],

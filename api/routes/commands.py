@@ -10,20 +10,21 @@ from starlette.concurrency import run_in_threadpool
 
 from api import downlink
 from api.auth import Family, Principal
-from api.deps import Conn, require
-from api.errors import NotFound, Unavailable
+from api.deps import TEXT, Conn, require
+from api.errors import AUTHENTICATED, BODY, NotFound, Unavailable, problems
 from api.holds import refuse_if_held
+from api.models.devices import CommandSent
 from api.routes.devices import DeviceIdPath
 from storage import audit, device_admin, tracks
 from storage.database import Connection
 from storage.device_admin import DeviceNotFound
 
-router = APIRouter(prefix="/api/v1/devices", tags=["commands"])
+router = APIRouter(prefix="/api/v1/devices", tags=["commands"], responses=problems(*AUTHENTICATED))
 
 
 class CommandIn(BaseModel):
     command: Literal["locate", "chase_on", "chase_off"]
-    purpose: str = Field(min_length=3, max_length=500, description="Why (audited)")
+    purpose: str = Field(min_length=3, max_length=500, pattern=TEXT, description="Why (audited)")
 
 
 def _record(
@@ -52,7 +53,13 @@ def _record(
     return command_id
 
 
-@router.post("/{device_id}/commands", status_code=202, summary="Send a command to a tracker")
+@router.post(
+    "/{device_id}/commands",
+    status_code=202,
+    summary="Send a command to a tracker",
+    response_model=CommandSent,
+    responses=problems(404, 409, *BODY),
+)
 async def send_command(
     request: Request,
     conn: Conn,

@@ -8,14 +8,16 @@ from pydantic import BaseModel, Field
 
 from api import cursor
 from api.auth import Family, Principal
-from api.deps import Conn, require
-from api.errors import NotFound
+from api.deps import TEXT, Conn, require
+from api.errors import AUTHENTICATED, BODY, NotFound, problems
+from api.models.devices import Device, DevicePage
 from domain.vocabulary import DeviceKind
 from storage import device_admin
 from storage.device_admin import DeviceNotFound, VehicleNotFound
 
-router = APIRouter(prefix="/api/v1/devices", tags=["devices"])
+router = APIRouter(prefix="/api/v1/devices", tags=["devices"], responses=problems(*AUTHENTICATED))
 
+_REGISTERED: dict[int | str, dict[str, Any]] = {201: {"model": Device, "description": "Registered"}}
 DeviceIdPath = Annotated[str, Path(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")]
 Interval = Annotated[int | None, Field(None, ge=1, le=30 * 86400)]
 
@@ -28,18 +30,18 @@ class CadenceIn(BaseModel):
 
 class DeviceIn(CadenceIn):
     kind: DeviceKind
-    vin: str | None = Field(None, min_length=1, max_length=64)
+    vin: str | None = Field(None, min_length=1, max_length=64, pattern=TEXT)
 
 
 class PairIn(BaseModel):
-    vin: str | None = Field(None, min_length=1, max_length=64, description="None takes the device off")
+    vin: str | None = Field(None, min_length=1, max_length=64, pattern=TEXT, description="None takes the device off")
 
 
-@router.get("", summary="Registered devices, by id")
+@router.get("", summary="Registered devices, by id", response_model=DevicePage)
 def list_devices(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.DEVICES_READ))],
-    vin: Annotated[str | None, Query(max_length=64)] = None,
+    vin: Annotated[str | None, Query(max_length=64, pattern=TEXT)] = None,
     cursor_: Annotated[str | None, Query(alias="cursor", max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
@@ -50,7 +52,12 @@ def list_devices(
     return {"items": [asdict(r) for r in rows], "next_cursor": following}
 
 
-@router.put("/{device_id}", summary="Register (or re-register) a device")
+@router.put(
+    "/{device_id}",
+    summary="Register (or re-register) a device",
+    response_model=Device,
+    responses=problems(404, *BODY) | _REGISTERED,
+)
 def register(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.DEVICES_WRITE))],
@@ -67,7 +74,9 @@ def register(
     return asdict(device_admin.get_device(conn, device_id))
 
 
-@router.put("/{device_id}/vehicle", summary="Pair a device to a vehicle")
+@router.put(
+    "/{device_id}/vehicle", summary="Pair a device to a vehicle", response_model=Device, responses=problems(404, *BODY)
+)
 def pair(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.DEVICES_WRITE))],
@@ -84,7 +93,12 @@ def pair(
     return asdict(device_admin.get_device(conn, device_id))
 
 
-@router.put("/{device_id}/cadence", summary="Set the expected report intervals")
+@router.put(
+    "/{device_id}/cadence",
+    summary="Set the expected report intervals",
+    response_model=Device,
+    responses=problems(404, *BODY),
+)
 def cadence(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.DEVICES_WRITE))],

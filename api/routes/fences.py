@@ -7,7 +7,8 @@ from pydantic import BaseModel, Field
 
 from api.auth import Family, Principal
 from api.deps import Conn, require
-from api.errors import NotFound, Unprocessable
+from api.errors import AUTHENTICATED, BODY, NotFound, Unprocessable, problems
+from api.models.fences import FenceCollection, FenceFeature, FencesImported
 from api.policy import NO_LOAN, least, location_access
 from domain.ids import FenceId
 from domain.vocabulary import FenceKind
@@ -17,9 +18,11 @@ from storage import fences, loans_admin, tracks
 from storage.database import Connection
 from storage.fences import FenceNotFound
 
-router = APIRouter(prefix="/api/v1/fences", tags=["fences"])
+router = APIRouter(prefix="/api/v1/fences", tags=["fences"], responses=problems(*AUTHENTICATED))
 
 FenceIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+# "{fence_id:int}" in the routes: /fences/import is then never taken for a fence id, so a PUT or
+# DELETE there gets 405 (import takes POST), not a 422 about the id.
 SourceCrs = Literal["wgs84", "gcj02", "bd09"]
 MAX_IMPORT = 5000
 
@@ -60,7 +63,7 @@ def _features(conn: Connection, found: list[Fence]) -> list[dict[str, Any]]:
     ]
 
 
-@router.get("", summary="Fences as a GeoJSON FeatureCollection")
+@router.get("", summary="Fences as a GeoJSON FeatureCollection", response_model=FenceCollection)
 def list_fences(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.FENCES_READ))], kind: FenceKind | None = None
 ) -> dict[str, Any]:
@@ -81,7 +84,9 @@ def _scoped(conn: Connection, who: Principal, features: list[dict[str, Any]]) ->
     return features
 
 
-@router.get("/{fence_id}", summary="One fence as a GeoJSON Feature")
+@router.get(
+    "/{fence_id:int}", summary="One fence as a GeoJSON Feature", response_model=FenceFeature, responses=problems(404)
+)
 def get_fence(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.FENCES_READ))], fence_id: FenceIdPath
 ) -> dict[str, Any]:
@@ -92,7 +97,13 @@ def get_fence(
         raise NotFound(f"fence {fence_id} does not exist") from exc
 
 
-@router.post("", status_code=201, summary="Create a fence from a GeoJSON Feature")
+@router.post(
+    "",
+    status_code=201,
+    summary="Create a fence from a GeoJSON Feature",
+    response_model=FenceFeature,
+    responses=problems(*BODY),
+)
 def create_fence(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.FENCES_WRITE))],
@@ -103,7 +114,7 @@ def create_fence(
     return fences.insert_fence(conn, _parse(body, source_crs), source_crs=source_crs).to_feature()
 
 
-@router.put("/{fence_id}", summary="Replace a fence")
+@router.put("/{fence_id:int}", summary="Replace a fence", response_model=FenceFeature, responses=problems(404, *BODY))
 def replace_fence(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.FENCES_WRITE))],
@@ -119,7 +130,7 @@ def replace_fence(
         raise NotFound(f"fence {fence_id} does not exist") from exc
 
 
-@router.delete("/{fence_id}", status_code=204, summary="Delete a fence")
+@router.delete("/{fence_id:int}", status_code=204, summary="Delete a fence", responses=problems(404))
 def delete_fence(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.FENCES_WRITE))], fence_id: FenceIdPath
 ) -> Response:
@@ -129,7 +140,13 @@ def delete_fence(
     return Response(status_code=204)
 
 
-@router.post("/import", status_code=201, summary="Bulk import risk zones (all or nothing)")
+@router.post(
+    "/import",
+    status_code=201,
+    summary="Bulk import risk zones (all or nothing)",
+    response_model=FencesImported,
+    responses=problems(*BODY),
+)
 def import_risk_zones(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.FENCES_WRITE))],

@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field, field_validator
 from api import cursor, views
 from api.assignees import check_collector
 from api.auth import Family, Principal
-from api.deps import Conn, admitted, require
-from api.errors import Conflict, NotFound
+from api.deps import TEXT, Conn, admitted, require
+from api.errors import AUTHENTICATED, BODY, Conflict, NotFound, problems
+from api.models.loans import Loan, LoanPage, LoanWithHold
 from api.policy import LocationAccess, location_access
 from domain.vocabulary import LegalHold, LoanStatus
 from geofence.admin_regions import admin_regions
@@ -20,30 +21,32 @@ from storage import audit, loans_admin, tracks
 from storage.database import Connection
 from storage.loans_admin import HoldExists, LoanNotFound
 
-router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
+router = APIRouter(prefix="/api/v1/loans", tags=["loans"], responses=problems(*AUTHENTICATED))
 
-LoanIdPath = Annotated[str, Path(min_length=1, max_length=100)]
+_CREATED: dict[int | str, dict[str, Any]] = {201: {"model": Loan, "description": "Created"}}
+LoanIdPath = Annotated[str, Path(min_length=1, max_length=100, pattern=TEXT)]
 
 
 class LoanIn(BaseModel):
     """A loan as the lender's loan system pushes it (its vehicle is created or updated by VIN)."""
 
-    vin: str = Field(min_length=1, max_length=64)
-    plate: str | None = Field(None, max_length=32)
-    make_model: str | None = Field(None, max_length=200)
-    borrower_name: str | None = Field(None, max_length=200)
+    vin: str = Field(min_length=1, max_length=64, pattern=TEXT)
+    plate: str | None = Field(None, max_length=32, pattern=TEXT)
+    make_model: str | None = Field(None, max_length=200, pattern=TEXT)
+    borrower_name: str | None = Field(None, max_length=200, pattern=TEXT)
     status: LoanStatus = LoanStatus.ACTIVE
     days_past_due: int = Field(0, ge=0, le=100_000)
     outstanding_balance: Decimal = Field(Decimal(0), ge=0, lt=Decimal("1e12"), decimal_places=2)
-    currency: str = Field("CNY", min_length=3, max_length=3)
+    currency: str = Field("CNY", min_length=3, max_length=3, pattern=TEXT)
     home_lat: float | None = Field(None, ge=-90, le=90)
     home_lon: float | None = Field(None, ge=-180, le=180)
     bound_region: str | None = Field(
         None,
         max_length=200,
+        pattern=TEXT,
         description="the province or city the car stays in: adcode (430000, 430100) or name (湖南省, 长沙市, Hunan)",
     )
-    assigned_collector: str | None = Field(None, max_length=200)
+    assigned_collector: str | None = Field(None, max_length=200, pattern=TEXT)
 
     @field_validator("bound_region")
     @classmethod
@@ -61,11 +64,11 @@ class LoanIn(BaseModel):
 class HoldIn(BaseModel):
     kind: LegalHold
     until: date | None = None
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=2000, pattern=TEXT)
 
 
 class AssignmentIn(BaseModel):
-    collector: str | None = Field(None, min_length=1, max_length=200, description="None unassigns")
+    collector: str | None = Field(None, min_length=1, max_length=200, pattern=TEXT, description="None unassigns")
 
 
 def save(conn: Connection, who: Principal, loan_id: str, loan: LoanIn) -> bool:
@@ -105,7 +108,7 @@ def visible_loan(conn: Connection, who: Principal, loan_id: str) -> dict[str, An
     return views.loan(row, who, _access(conn, [row.loan_id]))
 
 
-@router.get("", summary="Loans in the caller's scope, by id")
+@router.get("", summary="Loans in the caller's scope, by id", response_model=LoanPage)
 def list_loans(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.LOANS_READ))],
@@ -129,7 +132,7 @@ def list_loans(
     return {"items": [views.loan(r, who, access) for r in rows], "next_cursor": following}
 
 
-@router.get("/{loan_id}", summary="One loan with its open legal holds")
+@router.get("/{loan_id}", summary="One loan with its open legal holds", response_model=Loan, responses=problems(404))
 def get_loan(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.LOANS_READ))], loan_id: LoanIdPath
 ) -> dict[str, Any]:
@@ -137,7 +140,12 @@ def get_loan(
     return visible_loan(conn, who, loan_id)
 
 
-@router.put("/{loan_id}", summary="Create or replace a loan")
+@router.put(
+    "/{loan_id}",
+    summary="Create or replace a loan",
+    response_model=Loan,
+    responses=problems(404, 409, *BODY) | _CREATED,
+)
 def put_loan(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.LOANS_WRITE))],
@@ -152,7 +160,9 @@ def put_loan(
     return visible_loan(conn, who, loan_id)
 
 
-@router.post("/{loan_id}/settle", summary="Mark a loan settled (monitoring stops)")
+@router.post(
+    "/{loan_id}/settle", summary="Mark a loan settled (monitoring stops)", response_model=Loan, responses=problems(404)
+)
 def settle(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.LOANS_WRITE))], loan_id: LoanIdPath
 ) -> dict[str, Any]:
@@ -164,7 +174,13 @@ def settle(
     return visible_loan(conn, who, loan_id)
 
 
-@router.post("/{loan_id}/holds", status_code=201, summary="Place a legal hold")
+@router.post(
+    "/{loan_id}/holds",
+    status_code=201,
+    summary="Place a legal hold",
+    response_model=LoanWithHold,
+    responses=problems(404, 409, *BODY),
+)
 def add_hold(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.LOANS_HOLDS))],
@@ -182,7 +198,9 @@ def add_hold(
     return {"hold_id": hold_id} | visible_loan(conn, who, loan_id)
 
 
-@router.delete("/{loan_id}/holds/{hold_id}", summary="Release a legal hold")
+@router.delete(
+    "/{loan_id}/holds/{hold_id}", summary="Release a legal hold", response_model=Loan, responses=problems(404)
+)
 def release_hold(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.LOANS_HOLDS))],
@@ -195,7 +213,12 @@ def release_hold(
     return visible_loan(conn, who, loan_id)
 
 
-@router.put("/{loan_id}/assignment", summary="Assign the loan to a collector")
+@router.put(
+    "/{loan_id}/assignment",
+    summary="Assign the loan to a collector",
+    response_model=Loan,
+    responses=problems(404, *BODY),
+)
 def assign(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.LOANS_ASSIGN))],

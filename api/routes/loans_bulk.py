@@ -4,23 +4,33 @@ import csv
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Family, Principal
-from api.deps import Conn, require
-from api.errors import Unprocessable
+from api.deps import TEXT, Conn, require
+from api.errors import AUTHENTICATED, BODY, Unprocessable, problems
+from api.models.loans import BulkResult
 from api.routes.loans import LoanIn, save
 
-router = APIRouter(prefix="/api/v1/loans", tags=["loans"])
+router = APIRouter(prefix="/api/v1/loans", tags=["loans"], responses=problems(*AUTHENTICATED, 409, *BODY))
 
 MAX_ROWS = 10_000
 MAX_CSV_BYTES = 10 * 1024 * 1024
 
 
+@router.api_route("/bulk", methods=["GET", "PUT", "DELETE", "PATCH"], include_in_schema=False)
+@router.api_route("/bulk.csv", methods=["GET", "PUT", "DELETE", "PATCH"], include_in_schema=False)
+def not_a_loan() -> None:
+    """405: /loans/bulk and /loans/bulk.csv take POST only. Without this, GET or PUT there reached
+    /loans/{loan_id} as the loan "bulk", which the OpenAPI document (concrete paths first) does
+    not describe."""
+    raise HTTPException(405, "Method Not Allowed")
+
+
 class BulkLoan(LoanIn):
-    loan_id: str = Field(min_length=1, max_length=100)
+    loan_id: str = Field(min_length=1, max_length=100, pattern=TEXT)
 
 
 class BulkIn(BaseModel):
@@ -35,7 +45,7 @@ def _store(conn: Conn, who: Principal, loans: list[BulkLoan]) -> dict[str, int]:
     return {"received": len(loans), "created": created, "updated": len(loans) - created}
 
 
-@router.post("/bulk", summary="Upsert many loans from JSON (all or nothing)")
+@router.post("/bulk", summary="Upsert many loans from JSON (all or nothing)", response_model=BulkResult)
 def bulk_json(
     conn: Conn, who: Annotated[Principal, Depends(require(Family.LOANS_WRITE))], body: BulkIn
 ) -> dict[str, int]:
@@ -80,7 +90,12 @@ def parse_csv(text: str) -> list[BulkLoan]:
     return loans
 
 
-@router.post("/bulk.csv", summary="Upsert many loans from CSV (all or nothing)", openapi_extra=_CSV_BODY)
+@router.post(
+    "/bulk.csv",
+    summary="Upsert many loans from CSV (all or nothing)",
+    response_model=BulkResult,
+    openapi_extra=_CSV_BODY,
+)
 async def bulk_csv(
     request: Request, conn: Conn, who: Annotated[Principal, Depends(require(Family.LOANS_WRITE))]
 ) -> dict[str, int]:

@@ -7,20 +7,22 @@ from pydantic import BaseModel, Field
 
 from api.auth import Family, Principal
 from api.deps import Conn, require
+from api.errors import AUTHENTICATED, BODY, problems
+from api.models.operations import QuarantinePage, ReplayReport
 from domain.vocabulary import RejectReason
 from ingest.decode import Limits
 from ingest.replay import replay
 from ingest.store import BatchStore
 from storage import quarantine
 
-router = APIRouter(prefix="/api/v1/quarantine", tags=["quarantine"])
+router = APIRouter(prefix="/api/v1/quarantine", tags=["quarantine"], responses=problems(*AUTHENTICATED))
 
 
 class ReplayIn(BaseModel):
     reason: RejectReason | None = Field(None, description="Replay only entries refused for this reason")
 
 
-@router.get("", summary="Pending quarantined messages, oldest first")
+@router.get("", summary="Pending quarantined messages, oldest first", response_model=QuarantinePage)
 def list_quarantine(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.QUARANTINE))],
@@ -46,7 +48,9 @@ def list_quarantine(
     return {"items": items, "next_after_id": entries[-1].quarantine_id if entries else None, "counts": counts}
 
 
-@router.post("/replay", summary="Replay pending entries that now pass")
+@router.post(
+    "/replay", summary="Replay pending entries that now pass", response_model=ReplayReport, responses=problems(*BODY)
+)
 def replay_quarantine(
     request: Request, conn: Conn, who: Annotated[Principal, Depends(require(Family.QUARANTINE))], body: ReplayIn
 ) -> dict[str, Any]:

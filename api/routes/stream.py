@@ -20,13 +20,14 @@ from starlette.concurrency import run_in_threadpool
 from api import views
 from api.auth import Family, Principal
 from api.deps import pool, require
+from api.errors import AUTHENTICATED, problems
 from api.routes.alerts import Held, Severity, alert_filter
 from domain.vocabulary import AlertKind, AlertStatus, Bucket
 from storage import alert_queries
 from storage.alert_queries import AlertFilter, AlertRow
 from storage.database import Connection
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=problems(*AUTHENTICATED))
 
 _LOOKBACK = timedelta(seconds=5)
 

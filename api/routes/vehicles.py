@@ -16,23 +16,26 @@ from fastapi.responses import Response
 
 from api import views
 from api.auth import Family, Principal
-from api.deps import Credentials, limit_location_reads, session
-from api.errors import LocationRestricted, NotFound, Unprocessable
+from api.deps import TEXT, Credentials, limit_location_reads, session
+from api.errors import AUTHENTICATED, LocationRestricted, NotFound, Unprocessable, problems
+from api.models.vehicles import Track, VehicleStatus
 from api.policy import location_access, mask
 from storage import audit, tracks
 from storage.database import Connection
 from storage.migrate import current_layout
 from storage.tracks import TrackPoint, VehicleLoan
 
-router = APIRouter(prefix="/api/v1/vehicles", tags=["vehicles"])
+router = APIRouter(prefix="/api/v1/vehicles", tags=["vehicles"], responses=problems(*AUTHENTICATED, 404))
 
 RAW_SPAN = timedelta(hours=6)
 MAX_SPAN = timedelta(days=31)
 MAX_POINTS = 2000
 OFFLINE_AFTER = timedelta(hours=24)  # DESIGN.md: a wired unit silent for 24 h is offline
 
-Vin = Annotated[str, Path(min_length=1, max_length=64)]
-Purpose = Annotated[str, Query(min_length=3, max_length=500, description="Why the location is read (audited)")]
+Vin = Annotated[str, Path(min_length=1, max_length=64, pattern=TEXT)]
+Purpose = Annotated[
+    str, Query(min_length=3, max_length=500, pattern=TEXT, description="Why the location is read (audited)")
+]
 
 
 def _vehicle(conn: Connection, who: Principal, vin: str, *, read: str, purpose: str) -> VehicleLoan:
@@ -45,7 +48,7 @@ def _vehicle(conn: Connection, who: Principal, vin: str, *, read: str, purpose: 
     return vehicle
 
 
-@router.get("/{vin}", summary="Last position and status of a vehicle's devices", response_model=dict[str, Any])
+@router.get("/{vin}", summary="Last position and status of a vehicle's devices", response_model=VehicleStatus)
 def vehicle_status(request: Request, credentials: Credentials, vin: Vin, purpose: Purpose) -> views.JSONBody:
     """Precise last fixes when the privacy rules allow, else city-level; audited either way."""
     with session(request, credentials, Family.VEHICLES) as s:
@@ -96,7 +99,12 @@ def bin_seconds(span: timedelta, *, timescale: bool) -> int | None:
     return max(step, math.ceil(span.total_seconds() / MAX_POINTS / step) * step)
 
 
-@router.get("/{vin}/track", summary="The vehicle's track between two times (precise access only)")
+@router.get(
+    "/{vin}/track",
+    summary="The vehicle's track between two times (precise access only)",
+    response_model=Track,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV"}},
+)
 def vehicle_track(
     request: Request,
     credentials: Credentials,

@@ -8,23 +8,30 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import AnyHttpUrl, BaseModel, Field
 
 from api.auth import Family, Principal
-from api.deps import Conn, require
-from api.errors import NotFound, Unprocessable
+from api.deps import TEXT, Conn, require
+from api.errors import AUTHENTICATED, BODY, NotFound, Unprocessable, problems
+from api.models.operations import Subscribed, Subscriptions
 from api.targets import TargetRefused, check
 from domain.vocabulary import AlertKind
 from storage import webhooks
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=problems(*AUTHENTICATED))
 
 
 class SubscriptionIn(BaseModel):
     url: AnyHttpUrl
     kinds: list[AlertKind] = Field(default_factory=list, max_length=20, description="Empty: every kind")
     min_severity: Literal["info", "low", "medium", "high", "critical"] = "info"
-    secret: str | None = Field(None, min_length=16, max_length=200, description="Generated when absent")
+    secret: str | None = Field(None, min_length=16, max_length=200, pattern=TEXT, description="Generated when absent")
 
 
-@router.post("", status_code=201, summary="Subscribe a URL to alert events")
+@router.post(
+    "",
+    status_code=201,
+    summary="Subscribe a URL to alert events",
+    response_model=Subscribed,
+    responses=problems(*BODY),
+)
 def subscribe(
     request: Request,
     conn: Conn,
@@ -48,13 +55,13 @@ def subscribe(
     return {"subscription_id": subscription_id, "secret": secret}
 
 
-@router.get("", summary="Active subscriptions")
+@router.get("", summary="Active subscriptions", response_model=Subscriptions)
 def list_subscriptions(conn: Conn, who: Annotated[Principal, Depends(require(Family.WEBHOOKS))]) -> dict[str, Any]:
     """Subscriptions without their secrets."""
     return {"items": [asdict(s) for s in webhooks.subscriptions(conn)]}
 
 
-@router.delete("/{subscription_id}", status_code=204, summary="Unsubscribe")
+@router.delete("/{subscription_id}", status_code=204, summary="Unsubscribe", responses=problems(404))
 def unsubscribe(
     conn: Conn,
     who: Annotated[Principal, Depends(require(Family.WEBHOOKS))],

@@ -57,8 +57,8 @@ class Fleet:
 
 @pytest.fixture(scope="module")
 def fleet() -> Fleet:
-    # 20 cars over 4 days with every scenario (long idle needs 4 days), fixed in time.
-    sim = simulate(SimConfig(20, 4, 11, default_start(4, datetime(2026, 11, 20, tzinfo=UTC)), "all"))
+    # 26 cars over 4 days with every scenario (long idle needs 4 days), fixed in time.
+    sim = simulate(SimConfig(26, 4, 11, default_start(4, datetime(2026, 11, 20, tzinfo=UTC)), "all"))
     messages = list(sim.messages())
     return Fleet(sim, messages, fixes_in(messages))
 

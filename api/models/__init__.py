@@ -1,0 +1,1 @@
+"""The API's response bodies as pydantic models, one module per resource."""
