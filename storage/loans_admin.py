@@ -47,6 +47,7 @@ class LoanRow:
     home_lon: float | None
     bound_region: str | None
     assigned_collector: str | None
+    portfolio: str | None
     updated_at: datetime
     holds: tuple[HoldRow, ...] = ()
 
@@ -54,7 +55,7 @@ class LoanRow:
 _SELECT = """
     SELECT l.loan_id, l.vin, v.plate, l.borrower_name, l.status, l.days_past_due,
            l.outstanding_balance, l.currency, l.home_lat, l.home_lon, l.bound_region,
-           l.assigned_collector, l.updated_at
+           l.assigned_collector, l.portfolio, l.updated_at
       FROM loans l
       JOIN vehicles v ON v.vin = l.vin
 """
@@ -70,6 +71,7 @@ LOAN_FIELDS = (
     "home_lon",
     "bound_region",
     "assigned_collector",
+    "portfolio",
 )
 
 _UPSERT = f"""

@@ -29,6 +29,7 @@ class Loan(BaseModel):
     home_lon: float | None
     bound_region: str | None
     assigned_collector: str | None
+    portfolio: str | None = Field(description="The lender's book; the detectors' thresholds may be set per portfolio")
     updated_at: datetime
     holds: list[Hold] = Field(description="Open legal holds")
     bucket: str = Field(description="Delinquency bucket: M0, M1, M2, M3, M3+")

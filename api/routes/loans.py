@@ -47,6 +47,13 @@ class LoanIn(BaseModel):
         description="the province or city the car stays in: adcode (430000, 430100) or name (湖南省, 长沙市, Hunan)",
     )
     assigned_collector: str | None = Field(None, max_length=200, pattern=TEXT)
+    portfolio: str | None = Field(
+        None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\s\x00]([^\x00]*[^\s\x00])?$",
+        description="the lender's book (product); picks the thresholds set for it in LIENWATCH_THRESHOLDS_FILE",
+    )
 
     @field_validator("bound_region")
     @classmethod

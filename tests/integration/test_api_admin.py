@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import users_app
-from storage import quarantine
+from domain.ids import Vin
+from storage import quarantine, registry
 from storage.quarantine import QuarantineRow
 from tests.support.api_harness import add_alert, add_device, add_loan, add_user, auth, own_database, unique
 
@@ -134,6 +135,24 @@ def test_bound_region_must_name_one_province_or_city(client: TestClient, loan_sy
         "/api/v1/loans/bulk.csv", content=rows.encode(), headers=loan_system | {"Content-Type": "text/csv"}
     )
     assert csv_refused.status_code == 422 and csv_refused.json()["errors"][0]["field"] == "row 3.bound_region"
+
+
+def test_a_loans_portfolio_is_pushed_read_and_judged_by_its_thresholds(
+    client: TestClient, loan_system: dict[str, str], db: str
+) -> None:
+    loan_id, vin = unique("L"), unique("VIN")
+    body = {"vin": vin, "portfolio": "subprime-2026"}
+    stored = client.put(f"/api/v1/loans/{loan_id}", json=body, headers=loan_system)
+    assert stored.status_code in (200, 201) and stored.json()["portfolio"] == "subprime-2026"
+    assert client.get(f"/api/v1/loans/{loan_id}", headers=loan_system).json()["portfolio"] == "subprime-2026"
+    with psycopg.connect(db) as conn:
+        assert registry.loans_by_vin(conn, [vin])[Vin(vin)].portfolio == "subprime-2026"  # what the detectors read
+    for bad in ("", " subprime", "sub\x00prime"):
+        refused = client.put(f"/api/v1/loans/{loan_id}", json={"vin": vin, "portfolio": bad}, headers=loan_system)
+        assert refused.status_code == 422, bad
+        assert refused.json()["errors"][0]["field"] == "body.portfolio", bad
+    cleared = client.put(f"/api/v1/loans/{loan_id}", json={"vin": vin}, headers=loan_system)
+    assert cleared.json()["portfolio"] is None
 
 
 def test_devices_register_pair_and_cadence(client: TestClient, db: str) -> None:
