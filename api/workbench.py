@@ -19,11 +19,13 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 from starlette.types import Scope
 
 from api.auth import Family, Principal
 from api.deps import principal
+from api.errors import AUTHENTICATED, problems
 
 STATIC = Path(__file__).parent / "web" / "static"
 PATH = "/workbench"
@@ -85,10 +87,17 @@ class Tiles:
 
 OSM = Tiles.parse("osm")
 
-me_router = APIRouter(prefix="/api/v1", tags=["users"])
+me_router = APIRouter(prefix="/api/v1", tags=["users"], responses=problems(*AUTHENTICATED))
 
 
-@me_router.get("/me", summary="Who the bearer token belongs to, and what the role may use")
+class Me(BaseModel):
+    name: str
+    role: str
+    families: list[str] = Field(description="The endpoint families this role may use")
+    sees_identity: bool = Field(description="Whether plates and borrower names are shown in clear")
+
+
+@me_router.get("/me", summary="Who the bearer token belongs to, and what the role may use", response_model=Me)
 async def me(who: Annotated[Principal, Depends(principal)]) -> dict[str, Any]:
     """The caller's name, role, endpoint families and whether identities are shown in clear."""
     return {
