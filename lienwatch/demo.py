@@ -25,7 +25,6 @@ from rich.console import Console
 from rich.table import Table
 
 from api.app import create_app, options_from
-from ingest import runner
 from ingest.jt808 import runner as jt808
 from ingest.link import BrokerAddress
 from lienwatch import fleetrun
@@ -80,13 +79,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 def _live_ingest(settings: Settings, db: str, broker: str) -> tuple[threading.Thread, threading.Event]:
     """An ingestor with detectors on wall time, for positions published after the fleet run."""
     live = settings.model_copy(update={"detectors": True, "mqtt_client_id": f"lienwatch-demo-{uuid.uuid4().hex[:8]}"})
-    process = runner.build(live, database_url=db, mqtt_url=broker)
-    halt = threading.Event()
-    thread = threading.Thread(target=runner.run, args=(process, halt), name="live-ingest", daemon=True)
-    thread.start()
-    if not process.link.connected.wait(30):
-        halt.set()
-        raise RuntimeError("the live ingestor did not connect to the broker")
+    _, thread, halt = fleetrun.start_ingest(live, db, broker, name="live")
     return thread, halt
 
 

@@ -54,6 +54,20 @@ def seed(database_url: str, sim: Simulation) -> None:
                 fences.insert_fence(conn, fence)
 
 
+def start_ingest(
+    settings: Settings, database_url: str, mqtt_url: str, *, name: str
+) -> tuple[runner.IngestProcess, threading.Thread, threading.Event]:
+    """An ingestor in a thread of this process, once connected to the broker (set the event to stop it)."""
+    process = runner.build(settings, database_url=database_url, mqtt_url=mqtt_url)
+    halt = threading.Event()
+    thread = threading.Thread(target=runner.run, args=(process, halt), name=name, daemon=True)
+    thread.start()
+    if not process.link.connected.wait(30):
+        halt.set()
+        raise RuntimeError(f"the {name} ingestor did not connect to the broker")
+    return process, thread, halt
+
+
 def run(
     settings: Settings,
     *,
@@ -105,13 +119,7 @@ def run(
             "mqtt_client_id": f"lienwatch-fleetrun-{uuid.uuid4().hex[:8]}",
         }
     )
-    process = runner.build(run_settings, database_url=database_url, mqtt_url=mqtt_url)
-    halt = threading.Event()
-    thread = threading.Thread(target=runner.run, args=(process, halt), name="ingest", daemon=True)
-    thread.start()
-    if not process.link.connected.wait(30):
-        halt.set()
-        raise RuntimeError("the ingestor did not connect to the broker")
+    process, thread, halt = start_ingest(run_settings, database_url, mqtt_url, name="ingest")
     started = time.monotonic()
     report = publish(mqtt_url, sim.messages(), rate=rate)
     published_s = time.monotonic() - started
