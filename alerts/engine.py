@@ -12,7 +12,7 @@ from typing import Any
 
 from alerts.actions import Action, AlertDraft, Clear
 from alerts.rules import assess
-from alerts.signal import Signal
+from alerts.signal import Ended, Signal
 from alerts.thresholds import Thresholds, judged_by
 from domain.assets import Loan
 from domain.ids import DeviceId, Vin
@@ -20,7 +20,7 @@ from domain.vocabulary import AlertKind
 
 
 def decide(
-    signals: Sequence[Signal],
+    signals: Sequence[Signal | Ended],
     *,
     vin_of: Mapping[DeviceId, Vin],
     loans: Mapping[Vin, Loan],
@@ -35,7 +35,7 @@ def decide(
         loan = loans.get(vin) if vin is not None else None
         if loan is None or not loan.monitored:
             continue
-        if signal.clears:
+        if isinstance(signal, Ended):
             actions.append(Clear(loan.loan_id, signal.kind.value, signal.subject, signal.at, signal.reason))
             continue
         escalate = signal.escalate

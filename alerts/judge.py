@@ -23,7 +23,7 @@ from alerts.actions import Action
 from alerts.motion import DeviceState, observe
 from alerts.pairing import separation
 from alerts.relocation import Tracks, relocations
-from alerts.signal import Signal
+from alerts.signal import Ended, Signal
 from alerts.thresholds import Policy, Thresholds
 from domain.assets import Device, Loan
 from domain.ids import DeviceId, FenceId, LoanId, Vin
@@ -175,7 +175,7 @@ def judge(memory: Memory, positions: Sequence[Position], world: World, loans: Lo
     """A batch of new positions, folded in event-time order."""
     ordered = sorted(positions, key=lambda p: p.ts)
     pending: dict[DeviceId, DeviceState] = {}
-    signals: list[Signal] = []
+    signals: list[Signal | Ended] = []
     for p in ordered:
         th = world.thresholds_of(p.device_id)
         before = pending.get(p.device_id) or memory.motion.get(p.device_id) or DeviceState()
@@ -220,7 +220,7 @@ def sweep(memory: Memory, world: World, loans: LoanLookup, now: datetime) -> Ver
         for d, dev in world.devices.items()
         if d in memory.motion
     ]
-    signals = absence.offline(watches, now, world.thresholds)
+    signals: list[Signal | Ended] = [*absence.offline(watches, now, world.thresholds)]
     for d, st in memory.motion.items():
         if d in world.devices and world.devices[d].kind == DeviceKind.WIRED:
             signals += absence.long_idle({d: st}, now, world.thresholds_of(d))
@@ -253,7 +253,7 @@ def _silence_ended(
     device: Device,
     before: DeviceState,
     p: Position,
-) -> tuple[tuple[datetime, datetime] | None, list[Signal]]:
+) -> tuple[tuple[datetime, datetime] | None, list[Signal | Ended]]:
     """A report after a silence: if it was long enough to be offline, the offline alert (dated at
     the crossing, unless a sweep already gave it) and its clearing; and the silence's span."""
     assert before.last_ts is not None
@@ -261,7 +261,7 @@ def _silence_ended(
     threshold_s = absence.offline_after_s(device, th, before)
     if (p.ts - before.last_ts).total_seconds() <= threshold_s:
         return None, []
-    signals = []
+    signals: list[Signal | Ended] = []
     if not before.offline_open:  # else a sweep gave it while the silence went on
         partners = [
             absence.Watch(
@@ -271,8 +271,7 @@ def _silence_ended(
             if d != device.device_id
         ]
         signals.append(absence.went_offline(absence.Watch(device, before), partners, th))
-    back = Signal(AlertKind.OFFLINE, p.device_id, p.ts, p.device_id, {}, clears=True, reason="device back online")
-    signals.append(back)
+    signals.append(Ended(AlertKind.OFFLINE, p.device_id, p.ts, p.device_id, "device back online"))
     began = before.last_ts + timedelta(seconds=threshold_s)
     return (began, p.ts), signals
 
@@ -295,7 +294,7 @@ def _separation(world: World, memory: Memory, p: Position, pending: Mapping[Devi
     return out
 
 
-def _fence_signal(index: FenceIndex, s: FenceSignal) -> Signal | None:
+def _fence_signal(index: FenceIndex, s: FenceSignal) -> Signal | Ended | None:
     fence = index.fences[index.row_of[s.fence_id]]
     evidence: dict[str, Any] = {
         "fence": {
@@ -319,22 +318,14 @@ def _fence_signal(index: FenceIndex, s: FenceSignal) -> Signal | None:
         if isinstance(s, Exited):
             return Signal(AlertKind.REGION_EXIT, s.device_id, s.at, subject, evidence)
         if isinstance(s, Entered):
-            return Signal(
-                AlertKind.REGION_EXIT,
-                s.device_id,
-                s.at,
-                subject,
-                evidence,
-                clears=True,
-                reason="back inside the bound region",
-            )
+            return Ended(AlertKind.REGION_EXIT, s.device_id, s.at, subject, "back inside the bound region")
     return None
 
 
 def _decide(
     world: World,
     memory: Memory,
-    signals: list[Signal],
+    signals: Sequence[Signal | Ended],
     fence_states: Mapping[DeviceId, DeviceFences],
     loans: LoanLookup,
 ) -> list[Action]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from alerts.signal import Signal, fix_evidence
+from alerts.signal import Ended, Signal, fix_evidence
 from alerts.thresholds import Thresholds
 from domain.geo import haversine_m
 from domain.position import Position
@@ -92,7 +92,9 @@ def _tow(state: DeviceState, p: Position, th: Thresholds) -> tuple[datetime | No
     return since, state.tow_open, []
 
 
-def observe(state: DeviceState, p: Position, th: Thresholds, *, dense: bool = True) -> tuple[DeviceState, list[Signal]]:
+def observe(
+    state: DeviceState, p: Position, th: Thresholds, *, dense: bool = True
+) -> tuple[DeviceState, list[Signal | Ended]]:
     """Fold one fix into the device's state; the signals it establishes.
 
     `dense`: the device reports often enough (a wired unit) that fixes within 200 m of each other
@@ -101,7 +103,9 @@ def observe(state: DeviceState, p: Position, th: Thresholds, *, dense: bool = Tr
     """
     if state.last_ts is not None and p.ts <= state.last_ts:
         return state, []  # late or duplicate: stored, not re-judged
-    signals = _alarms(state, p) if p.alarms else []
+    signals: list[Signal | Ended] = []
+    if p.alarms:
+        signals += _alarms(state, p)
     tow_since, tow_open, tow_signals = _tow(state, p, th)
     if tow_signals:
         signals += tow_signals
@@ -153,7 +157,7 @@ class _Stay(NamedTuple):
 
 
 def _plausible(
-    state: DeviceState, p: Position, accuracy: float, th: Thresholds, dense: bool, signals: list[Signal]
+    state: DeviceState, p: Position, accuracy: float, th: Thresholds, dense: bool, signals: list[Signal | Ended]
 ) -> bool:
     """False for an outlier (gps_jump, held until confirmed); signals reappeared_far on the way."""
     assert state.fix_ts is not None
@@ -189,20 +193,18 @@ def _plausible(
     return True
 
 
-def _stay(state: DeviceState, p: Position, th: Thresholds, signals: list[Signal]) -> _Stay:
+def _stay(state: DeviceState, p: Position, th: Thresholds, signals: list[Signal | Ended]) -> _Stay:
     """The stay p belongs to: the current one when within stop_radius_m of its anchor, else a new one."""
     if state.anchor_ts is not None:
         if haversine_m(state.anchor_lat, state.anchor_lon, p.lat, p.lon) <= th.stop_radius_m:
             return _Stay(state.anchor_ts, state.anchor_lat, state.anchor_lon, state.idle_open)
         if state.idle_open:
-            evidence = {"moved_to": fix_evidence(p)}
-            signals.append(
-                Signal(AlertKind.LONG_IDLE, p.device_id, p.ts, "", evidence, clears=True, reason="vehicle moved")
-            )
+            moved = {"moved_to": fix_evidence(p)}
+            signals.append(Ended(AlertKind.LONG_IDLE, p.device_id, p.ts, "", "vehicle moved", moved))
     return _Stay(p.ts, p.lat, p.lon, False)
 
 
-def _idle(stay: _Stay, p: Position, th: Thresholds, signals: list[Signal]) -> _Stay:
+def _idle(stay: _Stay, p: Position, th: Thresholds, signals: list[Signal | Ended]) -> _Stay:
     """long_idle once the current stop has lasted the threshold (signalled once per stop)."""
     if stay.idle_open or stay.ts is None:
         return stay

@@ -1,4 +1,4 @@
-"""What a detector says: a condition began (or ended) on a device or vehicle, with its evidence."""
+"""What a detector says: a condition began on a device or vehicle (with its evidence), or one ended."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,14 +11,26 @@ from domain.vocabulary import AlertKind
 
 @dataclass(frozen=True, slots=True)
 class Signal:
+    """A condition was established: the engine opens (or refreshes) the alert for it."""
+
     kind: AlertKind
     device_id: DeviceId
-    at: datetime  # event time at which the condition was established (or ended)
+    at: datetime  # event time at which the condition was established
     subject: str = ""  # within the vehicle: '' (the car), a device id, or a fence id
     evidence: dict[str, Any] = field(default_factory=dict)
-    clears: bool = False  # True: the condition ended; the live alert resolves with `reason`
-    reason: str = ""
     escalate: int = 0  # severity steps above the rule's level (combination rules)
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """A condition ended at `at`: the live alert (kind, subject) of the vehicle resolves with `reason`."""
+
+    kind: AlertKind
+    device_id: DeviceId
+    at: datetime
+    subject: str
+    reason: str
+    evidence: dict[str, Any] = field(default_factory=dict)  # what showed it ended (the alert keeps its own)
 
 
 def fix_evidence(p: Position) -> dict[str, Any]:

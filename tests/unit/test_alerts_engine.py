@@ -10,7 +10,7 @@ import pytest
 
 from alerts.actions import Action, AlertDraft, Clear
 from alerts.engine import decide
-from alerts.signal import Signal
+from alerts.signal import Ended, Signal
 from domain.assets import Hold, Loan
 from domain.ids import DeviceId, LoanId, Vin
 from domain.vocabulary import AlertKind, LegalHold, LoanStatus
@@ -47,7 +47,7 @@ def signal(kind: AlertKind, *, device: DeviceId = WIRED, subject: str = "", **kw
 
 
 def run(
-    signals: Sequence[Signal],
+    signals: Sequence[Signal | Ended],
     the_loan: Loan | None = None,
     *,
     risk_zone: frozenset[DeviceId] = frozenset(),
@@ -114,7 +114,7 @@ def test_the_signal_evidence_is_not_mutated() -> None:
 
 def test_a_clearing_signal_becomes_a_clear_with_its_reason() -> None:
     at = T0 + timedelta(hours=80)
-    cleared = signal(AlertKind.LONG_IDLE, at=at, clears=True, reason="vehicle moved")
+    cleared = Ended(AlertKind.LONG_IDLE, WIRED, at, "", "vehicle moved")
     assert run([cleared]) == [Clear("L-1", "long_idle", "", at, "vehicle moved")]
 
 
@@ -122,7 +122,7 @@ def test_opens_and_clears_keep_their_order() -> None:
     actions = run(
         [
             signal(AlertKind.REAPPEARED_FAR, subject=WIRED),
-            signal(AlertKind.LONG_IDLE, clears=True, reason="vehicle moved"),
+            Ended(AlertKind.LONG_IDLE, WIRED, T0, "", "vehicle moved"),
         ]
     )
     assert [type(a).__name__ for a in actions] == ["AlertDraft", "Clear"]
@@ -132,7 +132,8 @@ def test_opens_and_clears_keep_their_order() -> None:
 
 
 def test_a_settled_loan_is_skipped_for_opens_and_clears() -> None:
-    signals = [signal(AlertKind.POWER_CUT), signal(AlertKind.OFFLINE, clears=True, reason="device back online")]
+    back = Ended(AlertKind.OFFLINE, WIRED, T0, WIRED, "device back online")
+    signals: list[Signal | Ended] = [signal(AlertKind.POWER_CUT), back]
     assert run(signals, loan(0, status=LoanStatus.SETTLED)) == []
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from alerts.motion import DeviceState, observe
-from alerts.signal import Signal
+from alerts.signal import Ended, Signal
 from alerts.thresholds import Thresholds
 from domain.geo import EARTH_RADIUS_M, haversine_m
 from domain.ids import DeviceId
@@ -78,17 +78,17 @@ def fix(
 
 def run(
     fixes: Iterable[Position], state: DeviceState | None = None, th: Thresholds = TH
-) -> tuple[DeviceState, list[Signal]]:
+) -> tuple[DeviceState, list[Signal | Ended]]:
     st = state if state is not None else DeviceState()
-    out: list[Signal] = []
+    out: list[Signal | Ended] = []
     for p in fixes:
         st, found = observe(st, p, th)
         out += found
     return st, out
 
 
-def kinds(signals: Iterable[Signal]) -> list[str]:
-    return [s.kind.value + (" clears" if s.clears else "") for s in signals]
+def kinds(signals: Iterable[Signal | Ended]) -> list[str]:
+    return [s.kind.value + (" clears" if isinstance(s, Ended) else "") for s in signals]
 
 
 def parked(hours: float, *, every_h: float = 6.0) -> list[Position]:
@@ -319,7 +319,7 @@ def test_reappearing_far_after_a_long_idle_clears_the_idle() -> None:
     assert kinds(signals) == ["long_idle"]
     state, signals = run([fix(79 * HOUR, 60_000.0)], state)
     assert kinds(signals) == ["reappeared_far", "long_idle clears"]
-    assert signals[1].reason == "vehicle moved"
+    assert isinstance(signals[1], Ended) and signals[1].reason == "vehicle moved"
     assert not state.idle_open
 
 
@@ -498,6 +498,7 @@ def test_long_idle_clears_with_its_reason_when_the_car_moves() -> None:
     state, signals = run([fix(72 * HOUR + 600, 1_000.0)], state)
     assert kinds(signals) == ["long_idle clears"]
     (cleared,) = signals
+    assert isinstance(cleared, Ended)
     assert cleared.reason == "vehicle moved"
     assert cleared.subject == ""
     assert cleared.at == T0 + timedelta(hours=72, seconds=600)
@@ -568,7 +569,7 @@ def test_a_coarse_fix_far_away_does_not_clear_a_long_idle() -> None:
 def test_a_sparse_wireless_unit_never_judges_long_idle() -> None:
     # Fixes 6 h apart at one place do not prove the car stood still in between.
     state = DeviceState()
-    signals: list[Signal] = []
+    signals: list[Signal | Ended] = []
     for p in parked(96):
         state, found = observe(state, p, TH, dense=False)
         signals += found
