@@ -186,8 +186,9 @@ def judge(memory: Memory, positions: Sequence[Position], world: World, loans: Lo
             and silent_s > 0
             and (silent_s >= th.offline_learn_min_s or silent_s > policy_floor_s(device, th))
         )
-        dense = device is None or device.kind == DeviceKind.WIRED
-        after, found = observe(before, p, th, dense=dense)
+        # A device the world does not know (no vehicle: never alerted) is judged as a wired unit.
+        kind = device.kind if device is not None else DeviceKind.WIRED
+        after, found = observe(before, p, th, kind=kind)
         if heard_after_silence:
             assert device is not None and before.last_ts is not None
             ended, offline_signals = _silence_ended(world, memory, pending, device, before, p)
@@ -287,8 +288,8 @@ def _separation(world: World, memory: Memory, p: Position, pending: Mapping[Devi
             continue
         partner = pending.get(other) or memory.motion.get(other)
         if partner is not None:
-            dense = partner_device.kind == DeviceKind.WIRED
-            found = separation(p, other, partner, world.thresholds_of(p.device_id), partner_dense=dense)
+            th = world.thresholds_of(p.device_id)
+            found = separation(p, other, partner, th, partner_kind=partner_device.kind)
             if found is not None:
                 out.append(found)
     return out

@@ -20,7 +20,7 @@ from alerts.signal import Ended, Signal, fix_evidence
 from alerts.thresholds import Thresholds
 from domain.geo import haversine_m
 from domain.position import Position
-from domain.vocabulary import AlertKind
+from domain.vocabulary import AlertKind, DeviceKind
 
 ALARM_KINDS: dict[str, AlertKind] = {
     "power_cut": AlertKind.POWER_CUT,
@@ -93,14 +93,15 @@ def _tow(state: DeviceState, p: Position, th: Thresholds) -> tuple[datetime | No
 
 
 def observe(
-    state: DeviceState, p: Position, th: Thresholds, *, dense: bool = True
+    state: DeviceState, p: Position, th: Thresholds, *, kind: DeviceKind = DeviceKind.WIRED
 ) -> tuple[DeviceState, list[Signal | Ended]]:
-    """Fold one fix into the device's state; the signals it establishes.
+    """Fold one fix of a device of this kind into its state; the signals it establishes.
 
-    `dense`: the device reports often enough (a wired unit) that fixes within 200 m of each other
-    mean the car stood still in between, and hours of silence mean something. A wireless unit's
-    fixes hours apart do not: it never judges long_idle nor reappeared_far.
+    A wired unit reports often enough that fixes within 200 m of each other mean the car stood
+    still in between, and hours of silence mean something. A wireless unit's fixes hours apart do
+    not: it never judges long_idle nor reappeared_far.
     """
+    dense = kind == DeviceKind.WIRED
     if state.last_ts is not None and p.ts <= state.last_ts:
         return state, []  # late or duplicate: stored, not re-judged
     signals: list[Signal | Ended] = []

@@ -18,7 +18,7 @@ from alerts.signal import Signal, fix_evidence
 from alerts.thresholds import Thresholds
 from domain.geo import haversine_m
 from domain.position import Position
-from domain.vocabulary import AlertKind
+from domain.vocabulary import AlertKind, DeviceKind
 
 # How long after its last report a stopped partner is still believed to stand where it stood:
 # a little more than a wired unit's hourly parked heartbeat.
@@ -26,15 +26,17 @@ _STOPPED_TRUST = timedelta(minutes=70)
 _MAX_SPEED_MS = 120 / 3.6
 
 
-def partner_at(partner: DeviceState, p: Position, th: Thresholds, *, dense: bool) -> tuple[float, float, float] | None:
-    """(lat, lon, uncertainty_m) of the partner at p's time, when it can be known.
+def partner_at(
+    partner: DeviceState, p: Position, th: Thresholds, *, kind: DeviceKind
+) -> tuple[float, float, float] | None:
+    """(lat, lon, uncertainty_m) of the partner, a device of this kind, at p's time, when it can be known.
 
-    `dense`: the partner reports often enough that a stop between its fixes is a real stop.
+    Only a wired partner reports often enough that a stop between its fixes is a real stop.
     """
     if partner.fix_ts is None:
         return None
     since = partner.stopped_since(th)
-    if dense and since is not None and since <= p.ts <= partner.fix_ts + _STOPPED_TRUST:
+    if kind == DeviceKind.WIRED and since is not None and since <= p.ts <= partner.fix_ts + _STOPPED_TRUST:
         return partner.anchor_lat, partner.anchor_lon, partner.accuracy_m
     gap = abs((p.ts - partner.fix_ts).total_seconds())
     if gap <= th.separation_window_s:
@@ -43,12 +45,12 @@ def partner_at(partner: DeviceState, p: Position, th: Thresholds, *, dense: bool
 
 
 def separation(
-    p: Position, partner_id: str, partner: DeviceState, th: Thresholds, *, partner_dense: bool
+    p: Position, partner_id: str, partner: DeviceState, th: Thresholds, *, partner_kind: DeviceKind
 ) -> Signal | None:
     """A device_separation signal when p and the partner are clearly more than 1 km apart."""
     if p.coarse:
         return None
-    where = partner_at(partner, p, th, dense=partner_dense)
+    where = partner_at(partner, p, th, kind=partner_kind)
     if where is None:
         return None
     lat, lon, uncertainty = where

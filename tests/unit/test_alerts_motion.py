@@ -14,7 +14,7 @@ from alerts.thresholds import Thresholds
 from domain.geo import EARTH_RADIUS_M, haversine_m
 from domain.ids import DeviceId
 from domain.position import Position
-from domain.vocabulary import AlertKind
+from domain.vocabulary import AlertKind, DeviceKind
 
 LAT, LON = 31.2304, 121.4737  # People's Square, Shanghai
 M_PER_DEG_LAT = EARTH_RADIUS_M * math.pi / 180  # ≈ 111,195 m per degree of latitude
@@ -571,7 +571,7 @@ def test_a_sparse_wireless_unit_never_judges_long_idle() -> None:
     state = DeviceState()
     signals: list[Signal | Ended] = []
     for p in parked(96):
-        state, found = observe(state, p, TH, dense=False)
+        state, found = observe(state, p, TH, kind=DeviceKind.WIRELESS)
         signals += found
     assert signals == []
     assert not state.idle_open

@@ -12,7 +12,7 @@ from alerts.thresholds import Thresholds
 from domain.geo import EARTH_RADIUS_M, haversine_m
 from domain.ids import DeviceId
 from domain.position import Position
-from domain.vocabulary import AlertKind
+from domain.vocabulary import AlertKind, DeviceKind
 
 LAT, LON = 31.2304, 121.4737  # People's Square, Shanghai: where the wired unit is
 M_PER_DEG_LAT = EARTH_RADIUS_M * math.pi / 180
@@ -71,8 +71,8 @@ def apart_fix(net_m: float, seconds: float = 0.0) -> Position:
     return Position(WIRELESS, ts, lat, LON, ts, accuracy_m=acc)
 
 
-def sep(p: Position, partner: DeviceState, *, dense: bool = True) -> Signal | None:
-    return separation(p, WIRED, partner, TH, partner_dense=dense)
+def sep(p: Position, partner: DeviceState, *, kind: DeviceKind = DeviceKind.WIRED) -> Signal | None:
+    return separation(p, WIRED, partner, TH, partner_kind=kind)
 
 
 # the 1 km threshold, net of both accuracies (fixes taken at the same moment: no driving slack)
@@ -137,7 +137,7 @@ def test_fixes_just_over_10_min_apart_are_not_compared_while_the_partner_moves()
 
 def test_a_partner_without_a_trusted_fix_is_nowhere() -> None:
     only_coarse = DeviceState(last_ts=T0)
-    assert partner_at(only_coarse, wireless_fix(0, 5_000.0), TH, dense=True) is None
+    assert partner_at(only_coarse, wireless_fix(0, 5_000.0), TH, kind=DeviceKind.WIRED) is None
     assert sep(wireless_fix(0, 5_000.0), only_coarse) is None
 
 
@@ -147,7 +147,7 @@ def test_a_partner_without_a_trusted_fix_is_nowhere() -> None:
 def test_a_stopped_partner_is_believed_at_its_stop_between_heartbeats() -> None:
     partner = stopped_partner(since_s=0, last_s=3 * 3600)
     p = wireless_fix(3 * 3600 + 40 * 60, 5_000.0)  # 40 min after the last heartbeat: outside the window
-    assert partner_at(partner, p, TH, dense=True) == (LAT, LON, 0.0)  # the stop's anchor, no driving slack
+    assert partner_at(partner, p, TH, kind=DeviceKind.WIRED) == (LAT, LON, 0.0)  # the stop's anchor, no driving slack
     signal = sep(p, partner)
     assert signal is not None
     assert (signal.evidence["partner"]["lat"], signal.evidence["partner"]["ts"]) == (LAT, at(3 * 3600).isoformat())
@@ -164,8 +164,8 @@ def test_a_sparse_partner_is_not_pinned_down_by_its_stop() -> None:
     # A wireless unit's fixes an hour apart at one place do not prove the car stood there in between.
     partner = stopped_partner(since_s=0, last_s=3 * 3600)
     p = wireless_fix(3 * 3600 + 40 * 60, 5_000.0)
-    assert partner_at(partner, p, TH, dense=False) is None
-    assert sep(p, partner, dense=False) is None
+    assert partner_at(partner, p, TH, kind=DeviceKind.WIRELESS) is None
+    assert sep(p, partner, kind=DeviceKind.WIRELESS) is None
 
 
 def test_a_stopped_partner_is_trusted_up_to_exactly_70_min_after_its_last_report() -> None:
