@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 
 from storage.alert_queries import LIVE_SQL
 from storage.database import Connection
+from storage.migrate import Layout
 
 _AGGREGATE_BIN_S = 300  # positions_5min's bucket width
+_NATIVE_BIN_S = 60
 # Bins sit on a fixed grid (whole minutes, whole five minutes), so they line up with the
 # aggregate's buckets and two reads of overlapping ranges agree.
 _ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)
@@ -156,11 +158,16 @@ def raw_track(conn: Connection, device_ids: list[str], start: datetime, end: dat
     return [TrackPoint(*row) for row in rows]
 
 
+def bin_grid_s(layout: Layout) -> int:
+    """What bin widths are a multiple of: the aggregate's buckets on TimescaleDB, else whole minutes."""
+    return _AGGREGATE_BIN_S if layout == "timescale" else _NATIVE_BIN_S
+
+
 def binned_track(
-    conn: Connection, device_ids: list[str], start: datetime, end: datetime, *, bin_s: int, timescale: bool
+    conn: Connection, device_ids: list[str], start: datetime, end: datetime, *, bin_s: int, layout: Layout
 ) -> list[TrackPoint]:
     """The last fix of each bin of bin_s seconds, with the bin's fix count and top speed."""
-    if timescale and bin_s % _AGGREGATE_BIN_S == 0:
+    if layout == "timescale" and bin_s % _AGGREGATE_BIN_S == 0:
         source = """
             SELECT device_id, bucket AS ts, lat, lon, max_speed_kmh AS speed_kmh, fixes
               FROM positions_5min

@@ -22,7 +22,7 @@ from api.models.vehicles import Track, VehicleStatus
 from api.policy import location_access, mask
 from storage import audit, tracks
 from storage.database import Connection
-from storage.migrate import current_layout
+from storage.migrate import Layout, current_layout
 from storage.tracks import TrackPoint, VehicleLoan
 
 router = APIRouter(prefix="/api/v1/vehicles", tags=["vehicles"], responses=problems(*AUTHENTICATED, 404))
@@ -91,11 +91,11 @@ def _status(conn: Connection, who: Principal, vin: str, purpose: str) -> dict[st
     }
 
 
-def bin_seconds(span: timedelta, *, timescale: bool) -> int | None:
+def bin_seconds(span: timedelta, *, layout: Layout) -> int | None:
     """The downsampling bin for a span (None: serve raw fixes)."""
     if span <= RAW_SPAN:
         return None
-    step = 300 if timescale else 60
+    step = tracks.bin_grid_s(layout)
     return max(step, math.ceil(span.total_seconds() / MAX_POINTS / step) * step)
 
 
@@ -145,8 +145,8 @@ def _track(
         )
         raise LocationRestricted(f"no track for vehicle {vin}: {access.reason}")
     devices = [f.device_id for f in tracks.last_fixes(conn, vin)]
-    timescale = current_layout(conn) == "timescale"
-    step = bin_seconds(end - start, timescale=timescale)
+    layout = current_layout(conn) or "native"
+    step = bin_seconds(end - start, layout=layout)
     if step is None:
         points = tracks.raw_track(conn, devices, start, end, limit=MAX_POINTS * 10)
     else:
@@ -156,7 +156,7 @@ def _track(
         if len(points) <= MAX_POINTS:
             step = None
         else:
-            points = tracks.binned_track(conn, devices, start, end, bin_s=step, timescale=timescale)
+            points = tracks.binned_track(conn, devices, start, end, bin_s=step, layout=layout)
     audit.record(
         conn,
         actor=who.name,

@@ -124,11 +124,11 @@ def test_backoff_doubles_up_to_the_cap_then_gives_up() -> None:
 
 
 def test_tracks_up_to_six_hours_are_raw_and_longer_ones_binned_to_at_most_max_points() -> None:
-    assert bin_seconds(timedelta(hours=6), timescale=False) is None
+    assert bin_seconds(timedelta(hours=6), layout="native") is None
     week = timedelta(days=7)
-    step = bin_seconds(week, timescale=False)
+    step = bin_seconds(week, layout="native")
     assert step is not None and step % 60 == 0 and week.total_seconds() / step <= MAX_POINTS
-    ts_step = bin_seconds(week, timescale=True)
+    ts_step = bin_seconds(week, layout="timescale")
     assert ts_step is not None and ts_step % 300 == 0
 
 
