@@ -4,15 +4,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.ids import LoanId, Vin
+from domain.vocabulary import AlertKind, Severity
+
 
 @dataclass(frozen=True, slots=True)
 class AlertDraft:
     """An alert as the engine wants it to exist now (opened, or refreshed if live)."""
 
-    kind: str
-    severity: str
-    loan_id: str
-    vin: str | None
+    kind: AlertKind
+    severity: Severity
+    loan_id: LoanId
+    vin: Vin | None
     subject: str
     at: datetime
     priority: float
@@ -24,8 +27,8 @@ class AlertDraft:
 class Clear:
     """The condition behind the live alert (loan, kind, subject) ended at `at`, for `reason`."""
 
-    loan_id: str
-    kind: str
+    loan_id: LoanId
+    kind: AlertKind
     subject: str
     at: datetime
     reason: str

@@ -11,14 +11,16 @@ from datetime import datetime
 from typing import Any
 
 from alerts.actions import Action, AlertDraft
+from domain.ids import LoanId
+from domain.vocabulary import AlertKind, Severity
 
 
 @dataclass(slots=True)
 class BookedAlert:
-    kind: str
-    loan_id: str
+    kind: AlertKind
+    loan_id: LoanId
     subject: str
-    severity: str
+    severity: Severity
     opened_at: datetime
     evidence: dict[str, Any]
     occurrences: int = 1
@@ -35,7 +37,7 @@ class AlertBook:
 
     def __init__(self) -> None:
         self.alerts: list[BookedAlert] = []
-        self._live: dict[tuple[str, str, str], BookedAlert] = {}
+        self._live: dict[tuple[LoanId, AlertKind, str], BookedAlert] = {}
 
     def apply(self, actions: Iterable[Action]) -> None:
         """Open, refresh or close alerts as the actions say."""

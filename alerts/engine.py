@@ -36,7 +36,7 @@ def decide(
         if loan is None or not loan.monitored:
             continue
         if isinstance(signal, Ended):
-            actions.append(Clear(loan.loan_id, signal.kind.value, signal.subject, signal.at, signal.reason))
+            actions.append(Clear(loan.loan_id, signal.kind, signal.subject, signal.at, signal.reason))
             continue
         escalate = signal.escalate
         evidence: dict[str, Any] = {**signal.evidence, "device_id": signal.device_id}
@@ -58,8 +58,8 @@ def decide(
             evidence["thresholds"] = judged
         actions.append(
             AlertDraft(
-                kind=signal.kind.value,
-                severity=assessment.severity.label,
+                kind=signal.kind,
+                severity=assessment.severity,
                 loan_id=loan.loan_id,
                 vin=vin,
                 subject=signal.subject,

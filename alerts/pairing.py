@@ -17,6 +17,7 @@ from alerts.motion import DeviceState
 from alerts.signal import Signal, fix_evidence
 from alerts.thresholds import Thresholds
 from domain.geo import haversine_m
+from domain.ids import DeviceId
 from domain.position import Position
 from domain.vocabulary import AlertKind, DeviceKind
 
@@ -45,7 +46,7 @@ def partner_at(
 
 
 def separation(
-    p: Position, partner_id: str, partner: DeviceState, th: Thresholds, *, partner_kind: DeviceKind
+    p: Position, partner_id: DeviceId, partner: DeviceState, th: Thresholds, *, partner_kind: DeviceKind
 ) -> Signal | None:
     """A device_separation signal when p and the partner are clearly more than 1 km apart."""
     if p.coarse:

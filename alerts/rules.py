@@ -16,24 +16,9 @@ under a legal hold and on repossessed cars get priority 0: on record, not in the
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from enum import IntEnum
 
 from domain.assets import Hold, Loan
-from domain.vocabulary import AlertKind, Bucket, LoanStatus
-
-
-class Severity(IntEnum):
-    INFO = 0
-    LOW = 1
-    MEDIUM = 2
-    HIGH = 3
-    CRITICAL = 4
-
-    @property
-    def label(self) -> str:
-        """The name used in the API and the database."""
-        return self.name.lower()
-
+from domain.vocabulary import AlertKind, Bucket, LoanStatus, Severity
 
 BASE_SEVERITY: dict[AlertKind, Severity] = {
     AlertKind.RISK_ZONE_ENTER: Severity.MEDIUM,  # CN: entering is a warning...
@@ -96,11 +81,10 @@ def assess(kind: AlertKind, loan: Loan, *, today: date, escalate: int = 0) -> As
     if loan.status == LoanStatus.SETTLED:
         return None
     bucket = loan.bucket
-    level = BASE_SEVERITY[kind] + BUCKET_SHIFT[bucket] + escalate
+    severity = Severity.at(BASE_SEVERITY[kind].rank + BUCKET_SHIFT[bucket] + escalate)
     repossessed = loan.status == LoanStatus.REPOSSESSED
     if repossessed:
-        level = Severity.INFO  # the car is with the lender: information only, out of the queue
-    severity = Severity(max(Severity.INFO, min(Severity.CRITICAL, level)))
+        severity = Severity.INFO  # the car is with the lender: information only, out of the queue
     balance_k = float(loan.outstanding_balance / Decimal(1000))
     priority = round(max(balance_k, 1.0) * BUCKET_WEIGHT[bucket] * SIGNAL_WEIGHT[kind] * (1 + escalate), 3)
     if repossessed:

@@ -27,16 +27,16 @@ import psycopg
 from alerts.actions import AlertDraft
 from benchmarks.browser import chromium, free_port
 from benchmarks.ingest.run import scratch_database
-from domain.ids import DeviceId
+from domain.ids import DeviceId, LoanId, Vin
 from domain.position import Position
-from domain.vocabulary import AlertKind
+from domain.vocabulary import AlertKind, Severity
 from storage import users
 from storage.alerts import upsert
 from storage.migrate import current_layout
 from storage.positions import PositionWriter
 
-KINDS = [k.value for k in AlertKind]
-SEVERITIES = ("info", "low", "medium", "high", "critical")
+KINDS = list(AlertKind)
+SEVERITIES = list(Severity)
 REPLAY_VIN = "BENCH-WB-REPLAY"
 REPLAY_DEVICE = DeviceId("bench-wb-wired")
 
@@ -63,8 +63,8 @@ def _seed_queue(conn: psycopg.Connection[Any], alerts: int, collector: str, now:
         draft = AlertDraft(
             kind=KINDS[i % len(KINDS)],
             severity=SEVERITIES[i % len(SEVERITIES)],
-            loan_id=f"L-WB-{i:05d}",
-            vin=vin,
+            loan_id=LoanId(f"L-WB-{i:05d}"),
+            vin=Vin(vin),
             subject="",
             at=now - timedelta(minutes=int(rng.integers(5, 10_000))),
             priority=float(rng.random() * 10),

@@ -87,6 +87,29 @@ class AlertKind(StrEnum):
     GPS_JUMP = "gps_jump"
 
 
+class Severity(StrEnum):
+    """How much an alert matters, in rising order (the rules step along it)."""
+
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """Its place on the scale: 0 for info up to 4 for critical."""
+        return _SEVERITY_SCALE.index(self)
+
+    @classmethod
+    def at(cls, rank: int) -> "Severity":
+        """The severity of this rank, held to the scale (below info is info, above critical critical)."""
+        return _SEVERITY_SCALE[max(0, min(len(_SEVERITY_SCALE) - 1, rank))]
+
+
+_SEVERITY_SCALE = tuple(Severity)
+
+
 class AlertStatus(StrEnum):
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"

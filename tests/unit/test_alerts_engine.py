@@ -115,7 +115,7 @@ def test_the_signal_evidence_is_not_mutated() -> None:
 def test_a_clearing_signal_becomes_a_clear_with_its_reason() -> None:
     at = T0 + timedelta(hours=80)
     cleared = Ended(AlertKind.LONG_IDLE, WIRED, at, "", "vehicle moved")
-    assert run([cleared]) == [Clear("L-1", "long_idle", "", at, "vehicle moved")]
+    assert run([cleared]) == [Clear(LoanId("L-1"), AlertKind.LONG_IDLE, "", at, "vehicle moved")]
 
 
 def test_opens_and_clears_keep_their_order() -> None:

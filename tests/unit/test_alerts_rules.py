@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from alerts.rules import BASE_SEVERITY, Severity, active_hold, assess
+from alerts.rules import BASE_SEVERITY, active_hold, assess
 from domain.assets import Hold, Loan
 from domain.ids import LoanId, Vin
-from domain.vocabulary import AlertKind, Bucket, LegalHold, LoanStatus
+from domain.vocabulary import AlertKind, Bucket, LegalHold, LoanStatus, Severity
 
 TODAY = date(2026, 11, 2)
 
@@ -68,7 +68,7 @@ def test_negative_days_past_due_is_refused_naming_the_field() -> None:
 def test_long_idle_severity_rises_with_the_bucket(dpd: int, severity: str) -> None:
     result = assess(AlertKind.LONG_IDLE, loan(dpd), today=TODAY)
     assert result is not None
-    assert result.severity.label == severity
+    assert result.severity == severity
 
 
 @pytest.mark.parametrize("kind", list(AlertKind))
@@ -77,7 +77,7 @@ def test_every_kind_has_a_severity_that_never_falls_as_the_bucket_rises(kind: Al
     for dpd in (0, 1, 31, 61, 91):
         result = assess(kind, loan(dpd), today=TODAY)
         assert result is not None
-        levels.append(result.severity)
+        levels.append(result.severity.rank)
     assert levels == sorted(levels)
     assert levels[0] < levels[-1]  # M0 and M3+ are told apart
 
@@ -88,7 +88,12 @@ def test_m0_is_one_step_below_the_base_level(kind: AlertKind) -> None:
     m1 = assess(kind, loan(1), today=TODAY)
     assert m0 is not None and m1 is not None
     assert m1.severity == BASE_SEVERITY[kind]
-    assert m0.severity == max(Severity.INFO, BASE_SEVERITY[kind] - 1)
+    assert m0.severity.rank == max(Severity.INFO.rank, BASE_SEVERITY[kind].rank - 1)
+
+
+def test_the_severity_scale_rises_from_info_to_critical_and_holds_at_its_ends() -> None:
+    assert [s.rank for s in (Severity.INFO, Severity.LOW, Severity.CRITICAL)] == [0, 1, 4]
+    assert [Severity.at(r) for r in (-2, 0, 2, 4, 9)] == ["info", "info", "medium", "critical", "critical"]
 
 
 def test_severity_never_goes_below_info() -> None:
@@ -101,12 +106,12 @@ def test_severity_never_goes_below_info() -> None:
 def test_escalation_caps_at_critical(escalate: int, severity: str) -> None:
     result = assess(AlertKind.POWER_CUT, loan(120), today=TODAY, escalate=escalate)  # high + 2 + escalate
     assert result is not None
-    assert result.severity.label == severity
+    assert result.severity == severity
 
 
 def test_escalation_raises_one_step_per_level() -> None:
     levels = [assess(AlertKind.OFFLINE, loan(15), today=TODAY, escalate=e) for e in (0, 1, 2)]
-    assert [r.severity.label for r in levels if r is not None] == ["medium", "high", "critical"]
+    assert [r.severity for r in levels if r is not None] == ["medium", "high", "critical"]
 
 
 def test_settled_loans_are_not_monitored() -> None:
