@@ -6,7 +6,7 @@ most distinct nights among the overnight stays of the last 30 days (DESIGN.md, a
 lenders' 常驻点): stays are grouped greedily, each joining the first group whose centre is within
 HOME_RADIUS_M. Relocation is signalled when at least 2 distinct nights of the lookback were spent
 more than 80 km from home (DESIGN.md; Spireon treats > 50 mi as flight risk), or when the car has
-been clearly outside its bound region for 24 h (region.py, fence margin rules).
+been clearly outside its bound region for 24 h (regions.py, fence margin rules).
 """
 
 from collections.abc import Sequence

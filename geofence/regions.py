@@ -2,13 +2,12 @@
 
 China's provinces and cities come from an installed data package (geofence/admin_regions.py,
 which resolves a loan's bound_region by adcode or name). Other outlines a lender licenses or
-draws — a sales territory, a metropolitan area — come in as GeoJSON through
-regions_from_geojson().
+draws — a sales territory, a metropolitan area — are its own allowed_region fences, held to as
+one region by region_of_fences().
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import shapely
@@ -17,9 +16,8 @@ from shapely.geometry.base import BaseGeometry
 
 from domain.ids import FenceId
 from domain.vocabulary import FenceKind
-from geofence.errors import FenceDefinitionError, UnknownRegion
 from geofence.fence import Fence
-from geofence.geojson import FenceGeometry, parse_geometry
+from geofence.geojson import FenceGeometry
 from geofence.projection import metres_per_degree
 
 RegionId = str
@@ -63,37 +61,3 @@ def _circle(centre: BaseGeometry, radius_m: float) -> Polygon:
     kx, ky = (float(v) for v in metres_per_degree(lat0))
     angle = np.linspace(0.0, 2.0 * np.pi, 257)
     return Polygon(np.column_stack((lon0 + radius_m * np.cos(angle) / kx, lat0 + radius_m * np.sin(angle) / ky)))
-
-
-def regions_from_geojson(
-    collection: Mapping[str, Any], *, id_property: str = "id", name_property: str = "name", crs: str = "wgs84"
-) -> dict[RegionId, Region]:
-    """Regions from a GeoJSON FeatureCollection whose features carry a region id property."""
-    if collection.get("type") != "FeatureCollection":
-        raise FenceDefinitionError("type", f"expected 'FeatureCollection', got {collection.get('type')!r}")
-    features = collection.get("features")
-    if not isinstance(features, list):
-        raise FenceDefinitionError("features", "expected a list of features")
-    regions: dict[RegionId, Region] = {}
-    for i, feature in enumerate(features):
-        where = f"features[{i}]"
-        props = feature.get("properties") if isinstance(feature, Mapping) else None
-        if not isinstance(props, Mapping):
-            raise FenceDefinitionError(f"{where}.properties", "expected an object")
-        rid = props.get(id_property)
-        if not isinstance(rid, str | int) or isinstance(rid, bool) or str(rid) == "":
-            raise FenceDefinitionError(f"{where}.properties.{id_property}", f"expected a region id, got {rid!r}")
-        geometry = parse_geometry(feature.get("geometry"), crs=crs, field=f"{where}.geometry")
-        if geometry.geom_type == "Point":
-            raise FenceDefinitionError(f"{where}.geometry.type", "a region must be a Polygon or MultiPolygon")
-        name = props.get(name_property)
-        regions[str(rid)] = Region(str(rid), str(name) if name else str(rid), geometry)
-    return regions
-
-
-def region(regions: Mapping[RegionId, Region], region_id: RegionId) -> Region:
-    """Look a region up, with an error naming the id when it is not loaded."""
-    try:
-        return regions[region_id]
-    except KeyError:
-        raise UnknownRegion(region_id) from None

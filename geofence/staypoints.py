@@ -10,7 +10,6 @@ the stay by one reporting interval and pulls the mean toward the exit), and a ru
 end of the data counts, so last night's stay is not lost.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -18,7 +17,6 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from domain.position import Position
 from geofence.projection import distance_m
 
 Floats = npt.NDArray[np.float64]
@@ -103,8 +101,3 @@ def stay_points(
             i += 1
     return stays
 
-
-def stay_points_of(positions: Sequence[Position], **thresholds: float) -> list[StayPoint]:
-    """Stay points of one device's positions; coarse fixes (LBS, Wi-Fi, > 500 m) are left out."""
-    fine = sorted((p for p in positions if not p.coarse), key=lambda p: p.ts)
-    return stay_points([p.ts.timestamp() for p in fine], [p.lat for p in fine], [p.lon for p in fine], **thresholds)

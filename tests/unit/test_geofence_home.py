@@ -21,7 +21,7 @@ from geofence.home import (
 )
 from geofence.projection import distance_m, metres_per_degree
 from geofence.signals import RelocationReason
-from geofence.staypoints import StayPoint, stay_points, stay_points_of
+from geofence.staypoints import StayPoint, stay_points
 
 HOME = (31.1125, 121.3817)  # a residential compound in Minhang, Shanghai
 WORK = (31.2304, 121.4737)  # People's Square
@@ -75,6 +75,12 @@ def simulate_month(seed: int) -> list[Position]:
             drive(WORK, nxt, d0 + timedelta(hours=18), 45 if nxt == HOME else 120)
             stay(nxt, d0 + timedelta(hours=20), 4.0)
     return out
+
+
+def stay_points_of(positions: list[Position]) -> list[StayPoint]:
+    """Stay points of one device's positions, coarse fixes left out, as relocation reads them."""
+    fine = sorted((p for p in positions if not p.coarse), key=lambda p: p.ts)
+    return stay_points([p.ts.timestamp() for p in fine], [p.lat for p in fine], [p.lon for p in fine])
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -1,6 +1,4 @@
-"""Administrative regions: real provinces and cities from the data package, and GeoJSON import."""
-
-from typing import Any
+"""Administrative regions: real provinces and cities from the data package."""
 
 import numpy as np
 import pytest
@@ -16,9 +14,9 @@ from geofence.admin_regions import (
     load_outline,
     package_root,
 )
-from geofence.errors import FenceDefinitionError, UnknownRegion
+from geofence.errors import UnknownRegion
 from geofence.index import FenceIndex
-from geofence.regions import Region, region, regions_from_geojson
+from geofence.regions import Region
 
 # WGS-84, as a tracker reports them.
 CHANGSHA = (28.1960, 112.9770)  # Wuyi Square, Changsha
@@ -153,37 +151,3 @@ def test_region_as_fence_is_an_allowed_region() -> None:
     fence = admin_regions().region("CN-SH").as_fence(FenceId(4))
     assert fence.kind is FenceKind.ALLOWED_REGION and fence.dwell_s is None
 
-
-def collection(*features: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "FeatureCollection", "features": list(features)}
-
-
-def square_feature(adcode: str, name: str) -> dict[str, Any]:
-    ring = [[120.0, 30.0], [120.5, 30.0], [120.5, 30.5], [120.0, 30.5], [120.0, 30.0]]
-    return {
-        "type": "Feature",
-        "geometry": {"type": "Polygon", "coordinates": [ring]},
-        "properties": {"adcode": adcode, "name": name},
-    }
-
-
-def test_import_regions_from_geojson_by_id_property() -> None:
-    regions = regions_from_geojson(collection(square_feature("330100", "杭州市")), id_property="adcode")
-    assert list(regions) == ["330100"]
-    assert regions["330100"].name == "杭州市" and not regions["330100"].approximate
-    assert region(regions, "330100") is regions["330100"]
-    with pytest.raises(UnknownRegion):
-        region(regions, "CN-XX")
-
-
-def test_import_errors_name_the_feature_and_field() -> None:
-    bad = square_feature("330100", "x")
-    bad["properties"].pop("adcode")
-    with pytest.raises(FenceDefinitionError) as info:
-        regions_from_geojson(collection(square_feature("1", "a"), bad), id_property="adcode")
-    assert info.value.field == "features[1].properties.adcode"
-    point = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [120, 30]}, "properties": {"id": "p"}}
-    with pytest.raises(FenceDefinitionError, match=r"features\[0\]\.geometry\.type"):
-        regions_from_geojson(collection(point))
-    with pytest.raises(FenceDefinitionError, match="FeatureCollection"):
-        regions_from_geojson({"type": "Feature"})
