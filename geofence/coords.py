@@ -11,12 +11,14 @@ All functions take and return numpy arrays (or floats) of longitude and latitude
 as GeoJSON does.
 """
 
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
 Floats = npt.NDArray[np.float64]
+_Transform = Callable[[Floats, Floats], tuple[Floats, Floats]]
 
 _A: Final = 6378245.0  # Krasovsky 1940 semi-major axis, as in the public GCJ-02 algorithm
 _EE: Final = 0.00669342162296594323  # its first eccentricity squared
@@ -62,19 +64,24 @@ def wgs84_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floa
     return x + dlon, y + dlat
 
 
-def gcj02_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
-    """GCJ-02 to WGS-84, by fixed-point iteration of the forward transform (< 1e-9 degrees)."""
-    gx, gy = _as_arrays(lon, lat)
-    wx, wy = gx.copy(), gy.copy()
+def _invert(forward: _Transform, tx: Floats, ty: Floats, x: Floats, y: Floats) -> tuple[Floats, Floats]:
+    """The point `forward` maps onto (tx, ty), by fixed-point iteration from (x, y) until the
+    residual is below _INVERSE_TOLERANCE_DEG."""
     for _ in range(_INVERSE_MAX_ITERATIONS):
-        fx, fy = wgs84_to_gcj02(wx, wy)
-        ex, ey = fx - gx, fy - gy
-        wx, wy = wx - ex, wy - ey
+        fx, fy = forward(x, y)
+        ex, ey = fx - tx, fy - ty
+        x, y = x - ex, y - ey
         if max(float(np.max(np.abs(ex), initial=0.0)), float(np.max(np.abs(ey), initial=0.0))) < (
             _INVERSE_TOLERANCE_DEG
         ):
             break
-    return wx, wy
+    return x, y
+
+
+def gcj02_to_wgs84(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
+    """GCJ-02 to WGS-84, by fixed-point iteration of the forward transform (< 1e-9 degrees)."""
+    gx, gy = _as_arrays(lon, lat)
+    return _invert(wgs84_to_gcj02, gx, gy, gx, gy)
 
 
 def _bd09_to_gcj02_closed_form(bx: Floats, by: Floats) -> tuple[Floats, Floats]:
@@ -92,16 +99,7 @@ def bd09_to_gcj02(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Float
     about 0.1 m, so it is only the starting point of the same fixed-point iteration as GCJ-02's.
     """
     bx, by = _as_arrays(lon, lat)
-    gx, gy = _bd09_to_gcj02_closed_form(bx, by)
-    for _ in range(_INVERSE_MAX_ITERATIONS):
-        fx, fy = gcj02_to_bd09(gx, gy)
-        ex, ey = fx - bx, fy - by
-        gx, gy = gx - ex, gy - ey
-        if max(float(np.max(np.abs(ex), initial=0.0)), float(np.max(np.abs(ey), initial=0.0))) < (
-            _INVERSE_TOLERANCE_DEG
-        ):
-            break
-    return gx, gy
+    return _invert(gcj02_to_bd09, bx, by, *_bd09_to_gcj02_closed_form(bx, by))
 
 
 def gcj02_to_bd09(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[Floats, Floats]:
