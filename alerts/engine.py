@@ -2,8 +2,8 @@
 
 Pure. For each signal it finds the vehicle's loan (read fresh by the shell at decision time),
 skips loans that are not monitored (settled), applies the combination rules, and asks
-rules.assess for severity, priority and any legal hold. A signal that a condition ended becomes
-a Clear of the live alert with its reason. One alert per (loan, kind, subject): the shell's
+rules.assess for severity, priority and any legal hold. An Ended (a condition that ended)
+becomes a Clear of the live alert with its reason. One alert per (loan, kind, subject): the shell's
 upsert turns repeats into updates.
 """
 
