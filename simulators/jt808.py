@@ -23,17 +23,17 @@ from rich.console import Console
 
 from domain.assets import Device
 from domain.ids import DeviceId
-from ingest.jt808.fields import terminal_digits
-from ingest.jt808.framing import Deframer, unwrap, wrap
-from ingest.jt808.header import Header, encode_packet, parse_packet
-from ingest.jt808.location import ACC_ON, ALARM_NAMES, POSITIONED, SOUTH, WEST, LocationReport, encode_location
-from ingest.jt808.messages import MessageId
 from lienwatch.services import database_url
 from lienwatch.settings import Settings
 from simulators.payloads import Message
 from simulators.simulation import Simulation
 from storage import registry
 from storage.database import Connection, connect
+from wire.jt808.fields import terminal_digits
+from wire.jt808.framing import Deframer, unwrap, wrap
+from wire.jt808.header import Header, encode_packet, parse_packet
+from wire.jt808.location import ACC_ON, ALARM_NAMES, POSITIONED, SOUTH, WEST, LocationReport, encode_location
+from wire.jt808.messages import MessageId
 
 _ALARM_FLAGS = {name: 1 << bit for bit, name in sorted(ALARM_NAMES.items(), reverse=True)}
 

@@ -8,10 +8,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from ingest.jt808 import runner
-from ingest.jt808.framing import Deframer, unwrap
-from ingest.jt808.header import Packet, parse_packet
 from lienwatch.settings import Settings
 from tests.unit.jt808_bytes import frame
+from wire.jt808.framing import Deframer, unwrap
+from wire.jt808.header import Packet, parse_packet
 
 SECRET = "integration-secret"
 
