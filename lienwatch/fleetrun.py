@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ingest import runner
 from ingest.detectors import DetectorSink
+from lienwatch import wiring
 from lienwatch.scheduler import maintain_positions
 from lienwatch.settings import Settings
 from simulators.labels import iso, write_labels, write_meta
@@ -58,7 +59,7 @@ def start_ingest(
     settings: Settings, database_url: str, mqtt_url: str, *, name: str
 ) -> tuple[runner.IngestProcess, threading.Thread, threading.Event]:
     """An ingestor in a thread of this process, once connected to the broker (set the event to stop it)."""
-    process = runner.build(settings, database_url=database_url, mqtt_url=mqtt_url)
+    process = wiring.ingest_process(settings, database_url=database_url, mqtt_url=mqtt_url)
     halt = threading.Event()
     thread = threading.Thread(target=runner.run, args=(process, halt), name=name, daemon=True)
     thread.start()

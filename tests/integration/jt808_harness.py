@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from ingest.jt808 import runner
+from lienwatch import wiring
 from lienwatch.settings import Settings
 from tests.unit.jt808_bytes import frame
 from wire.jt808.framing import Deframer, unwrap
@@ -33,7 +34,7 @@ class RunningGateway:
             **overrides,  # type: ignore[arg-type]
         )
         self.stop_event = threading.Event()
-        self.process = runner.build(self.settings, database_url=db_url)
+        self.process = wiring.gateway_process(self.settings, database_url=db_url)
         self.thread = threading.Thread(
             target=runner.run,
             args=(self.process, self.stop_event),
