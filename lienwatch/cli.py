@@ -18,10 +18,10 @@ from api import cli as api_cli
 from ingest.link import LinkError
 from lienwatch.commands import ingest as ingest_cli
 from lienwatch.commands import scale as scale_cli
+from lienwatch.commands import simulate as simulator_cli
 from lienwatch.scheduler import maintain_positions
 from lienwatch.services import database_url
 from lienwatch.settings import Settings, SettingsError
-from simulators import cli as simulator_cli
 from storage import audit, migrate, registry
 from storage.database import connect
 from storage.errors import StorageError

@@ -1,5 +1,6 @@
 """`simulate` and `evaluate`: the simulator's commands, mounted into the `lienwatch` command."""
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +20,8 @@ from simulators.messy import Messiness
 from simulators.publish import PublishError, publish
 from simulators.scenarios import ScenarioError
 from simulators.seed import seed_fleet
-from simulators.simulation import SimConfig, default_start, simulate
+from simulators.simulation import SimConfig, Simulation, default_start, simulate
+from storage import alert_queries
 from storage.database import connect
 from storage.errors import StorageError
 
@@ -27,13 +29,6 @@ log = logging.getLogger(__name__)
 
 app = typer.Typer(help="Simulated trackers and the evaluation of alerts against their labels.", no_args_is_help=True)
 console = Console()
-
-_ALERTS_SQL = """
-    SELECT kind, loan_id, opened_at
-    FROM alerts
-    WHERE %(prefix)s::text IS NULL OR loan_id LIKE %(prefix)s || '-%%'
-"""
-
 
 def _parse_start(text: str | None, days: int) -> datetime:
     if text is None:
@@ -115,9 +110,7 @@ def simulate_command(
     if not do_publish:
         return
     if jt808 is not None:
-        from simulators import jt808 as terminals
-
-        return terminals.simulate(settings, sim, jt808, seed_db=seed_db, console=console)
+        return _through_gateway(settings, sim, jt808, seed_db=seed_db)
     if not settings.mqtt_url:
         raise _fail("LIENWATCH_MQTT_URL is not set: nowhere to publish (or pass --no-publish)")
     total = sim.message_count()
@@ -131,6 +124,29 @@ def simulate_command(
         except PublishError as exc:
             raise _fail(str(exc)) from exc
     console.print(f"published {report.acked} messages in {report.seconds:.1f} s ({report.rate:,.0f} msg/s)")
+
+
+def _through_gateway(settings: Settings, sim: Simulation, gateway: str, *, seed_db: bool) -> None:
+    """`simulate --jt808 HOST:PORT`: the fleet's messages through the gateway, one terminal per device."""
+    from simulators import jt808 as terminals
+
+    try:
+        host, port = terminals.address(gateway)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if seed_db:
+        with database_url(settings) as url, connect(url) as conn:
+            console.print(f"registered {terminals.seed_terminals(conn, sim.fleet.devices())} terminals by phone number")
+    try:
+        report = asyncio.run(terminals.drive(host, port, sim.messages()))
+    except (terminals.TerminalError, OSError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"sent {report.sent} reports over JT/T 808, {report.acked} answered after commit, in {report.seconds:.1f} s "
+        f"({report.rate:,.0f}/s); {report.skipped} malformed messages have no JT/T 808 form"
+    )
 
 
 def _fmt(value: float | None) -> str:
@@ -157,7 +173,7 @@ def evaluate_command(
         raise _fail("fleet size unknown: pass --vehicles and --days (no run description beside the labels)")
     try:
         with database_url(settings) as url, connect(url) as conn:
-            rows = conn.execute(_ALERTS_SQL, {"prefix": meta.get("id_prefix")}).fetchall()
+            rows = alert_queries.opened_alerts(conn, loan_prefix=meta.get("id_prefix"))
     except (StorageError, psycopg.Error) as exc:
         raise _fail(str(exc)) from exc
     alerts = [AlertRow(kind, loan_id, int(opened_at.timestamp())) for kind, loan_id, opened_at in rows]
