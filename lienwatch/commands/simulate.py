@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from lienwatch.fleetrun import write_run
 from lienwatch.services import database_url
 from lienwatch.settings import Settings
 from simulators.evaluate import AlertRow, evaluate
-from simulators.labels import LabelError, iso, read_labels, read_meta, write_labels, write_meta
+from simulators.labels import LabelError, iso, read_labels, read_meta
 from simulators.messy import Messiness
 from simulators.publish import PublishError, publish
 from simulators.scenarios import ScenarioError
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 app = typer.Typer(help="Simulated trackers and the evaluation of alerts against their labels.", no_args_is_help=True)
 console = Console()
+
 
 def _parse_start(text: str | None, days: int) -> datetime:
     if text is None:
@@ -86,19 +88,7 @@ def simulate_command(
         f"{len(sim.labels)} labels"
     )
     if labels is not None:
-        write_labels(labels, sim.labels)
-        write_meta(
-            labels,
-            {
-                "vehicles": vehicles,
-                "days": days,
-                "seed": seed,
-                "start": iso(sim.fleet.start),
-                "end": iso(sim.fleet.end),
-                "id_prefix": id_prefix,
-                "scenarios": scenarios,
-            },
-        )
+        write_run(labels, config, sim)
         console.print(f"labels written to {labels}")
     if seed_db:
         try:
