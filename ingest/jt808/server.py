@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 class GatewayConfig:
     """How the gateway treats terminals: the auth-code key, whether auth is required, the idle cut-off."""
 
-    secret: bytes | None = None  # None: a random key, so auth codes last as long as this process
+    # None: a random key, so auth codes last as long as this process. Kept out of the repr.
+    secret: bytes | None = field(default=None, repr=False)
     require_auth: bool = True
     idle_timeout_s: float = 600.0
 
