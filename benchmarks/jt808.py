@@ -37,15 +37,15 @@ from domain.assets import Device, Vehicle
 from domain.ids import DeviceId, Vin
 from domain.vocabulary import DeviceKind
 from ingest.decode import Limits, decode
-from ingest.jt808.fields import terminal_digits
-from ingest.jt808.framing import Deframer, unwrap, wrap
-from ingest.jt808.header import Header, encode_packet, parse_packet
-from ingest.jt808.location import LocationReport, encode_location
 from ingest.jt808.platform import auth_code
 from ingest.jt808.session import Session, Store
 from lienwatch.embedded import free_port
 from storage import registry
 from storage.database import connect
+from wire.jt808.fields import terminal_digits
+from wire.jt808.framing import Deframer, unwrap, wrap
+from wire.jt808.header import Header, encode_packet, parse_packet
+from wire.jt808.location import LocationReport, encode_location
 
 SECRET = "bench-jt808"
 

@@ -22,10 +22,10 @@ from domain.ids import DeviceId
 from domain.position import Position
 from domain.vocabulary import RejectReason
 from ingest.jt808 import emqx
-from ingest.jt808.errors import Jt808Error
-from ingest.jt808.messages import MessageId
 from ingest.jt808.uplink import Item, fixes, parse_native_topic, read_message
 from ingest.topics import TopicError, TrackerTopic, parse_topic
+from wire.jt808.errors import Jt808Error
+from wire.jt808.messages import MessageId
 
 _SOURCES = frozenset({"gps", "lbs", "wifi"})
 _KNOWN = frozenset(

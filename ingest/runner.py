@@ -4,7 +4,6 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from prometheus_client import start_http_server
@@ -13,14 +12,13 @@ from ingest.decode import Limits
 from ingest.inbox import Inbox
 from ingest.link import Inbound, MqttLink
 from ingest.metrics import IngestMetrics
-from ingest.pipeline import NoDetectors, PositionSink
+from ingest.pipeline import PositionSink
 from ingest.service import IngestLoop
 from ingest.store import BatchStore
 from ingest.topics import subscriptions
-from lienwatch.settings import Settings
 
 if TYPE_CHECKING:
-    from ingest.jt808.server import GatewayServer
+    from ingest.jt808.server import GatewayConfig, GatewayServer
 
 log = logging.getLogger(__name__)
 
@@ -37,31 +35,47 @@ class UnsafeScaleOut(Exception):
     """A configuration that would split one vehicle's decisions across processes."""
 
 
-def limits_from(settings: Settings) -> Limits:
-    """The decoder's limits as configured."""
-    return Limits(
-        max_payload_bytes=settings.max_payload_bytes,
-        future_tolerance=timedelta(seconds=settings.future_tolerance_s),
-        retention=timedelta(days=settings.retention_days),
-        removal_alarm_bit=settings.jt808_removal_alarm_bit,
-    )
+@dataclass(frozen=True, slots=True)
+class WriterConfig:
+    """The batch writer's knobs: the decoder's limits, batch size, flush interval, Inbox bound."""
+
+    limits: Limits
+    batch_size: int
+    flush_s: float
+    queue_max: int
 
 
-def detector_sink(settings: Settings, database_url: str) -> PositionSink:
-    """The detectors as configured (or none), for any process that stores positions."""
-    if not settings.detectors:
-        return NoDetectors()
-    from alerts.clock import Watermark
-    from ingest.detectors import DetectorSink
+@dataclass(frozen=True, slots=True)
+class IngestConfig:
+    """One ingest process: its MQTT session and its batch writer."""
 
-    # On wall time the scheduler sweeps; in simulation and replay the ingestor does, as the data moves.
-    watermark = Watermark(timedelta(seconds=settings.allowed_lateness_s))
-    return DetectorSink(
-        database_url=database_url,
-        watermark=watermark if settings.sweep_clock == "watermark" else None,
-        sweep_every_s=settings.sweep_every_s,
-        timezone=settings.timezone,
-        policy=settings.threshold_policy(),
+    client_id: str
+    writer: WriterConfig
+    protocol: str = "5"
+    receive_maximum: int = 20000
+    share_group: str | None = None  # refused: see SHARED_SUBSCRIPTION_REFUSED
+
+
+def writer_loop(
+    writer: WriterConfig,
+    *,
+    inbox: Inbox[Inbound],
+    store: BatchStore,
+    ack: Callable[[list[Inbound]], int],
+    sink: PositionSink,
+    metrics: IngestMetrics,
+) -> IngestLoop:
+    """The batch writer draining `inbox` into `store`, acknowledging through `ack` after commit."""
+    return IngestLoop(
+        inbox=inbox,
+        store=store,
+        ack=ack,
+        sink=sink,
+        metrics=metrics,
+        limits=writer.limits,
+        batch_size=writer.batch_size,
+        flush_s=writer.flush_s,
+        tick=getattr(sink, "tick", None),
     )
 
 
@@ -77,39 +91,38 @@ class IngestProcess:
 
 
 def build(
-    settings: Settings,
+    config: IngestConfig,
     *,
     database_url: str,
     mqtt_url: str,
-    sink: PositionSink | None = None,
+    sink: PositionSink,
     metrics: IngestMetrics | None = None,
-    jt808: bool = False,
+    jt808: "GatewayConfig | None" = None,
 ) -> IngestProcess:
-    """Wire one ingest process from settings (nothing is started).
+    """Wire one ingest process (nothing is started).
 
     With `jt808`, the JT/T 808 gateway feeds the same Inbox and writer: a car whose units come
     in over both MQTT and JT/T 808 is then judged by one detector state (separation needs that).
     """
-    if settings.mqtt_share_group:
+    if config.share_group:
         raise UnsafeScaleOut(SHARED_SUBSCRIPTION_REFUSED)
     metrics = metrics or IngestMetrics()
-    inbox: Inbox[Inbound] = Inbox(settings.queue_max)
+    inbox: Inbox[Inbound] = Inbox(config.writer.queue_max)
     link = MqttLink(
         url=mqtt_url,
-        client_id=settings.mqtt_client_id,
+        client_id=config.client_id,
         subscriptions=subscriptions(None),
         deliver=inbox.put,
-        protocol=settings.mqtt_protocol,
-        receive_maximum=settings.mqtt_receive_maximum,
+        protocol=config.protocol,
+        receive_maximum=config.receive_maximum,
     )
     store = BatchStore(database_url)
-    sink = sink or detector_sink(settings, database_url)
     ack: Callable[[list[Inbound]], int] = link.ack
     gateway = None
-    if jt808:
+    if jt808 is not None:
         from ingest.jt808 import server as jt808_server
 
-        gateway = jt808_server.make(settings, inbox, database_url)
+        gateway = jt808_server.make(jt808, inbox, database_url)
         native_ack = gateway.gateway.ack
 
         def both(batch: list[Inbound]) -> int:  # each side acknowledges only its own messages
@@ -117,17 +130,7 @@ def build(
 
         ack = both
 
-    loop = IngestLoop(
-        inbox=inbox,
-        store=store,
-        ack=ack,
-        sink=sink,
-        metrics=metrics,
-        limits=limits_from(settings),
-        batch_size=settings.batch_size,
-        flush_s=settings.flush_ms / 1000,
-        tick=getattr(sink, "tick", None),
-    )
+    loop = writer_loop(config.writer, inbox=inbox, store=store, ack=ack, sink=sink, metrics=metrics)
     return IngestProcess(loop, link, inbox, store, metrics, sink, gateway)
 
 

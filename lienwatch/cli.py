@@ -15,13 +15,13 @@ from rich.console import Console
 from rich.table import Table
 
 from api import cli as api_cli
-from ingest import cli as ingest_cli
-from ingest import scale_cli
 from ingest.link import LinkError
+from lienwatch.commands import ingest as ingest_cli
+from lienwatch.commands import scale as scale_cli
+from lienwatch.commands import simulate as simulator_cli
 from lienwatch.scheduler import maintain_positions
 from lienwatch.services import database_url
 from lienwatch.settings import Settings, SettingsError
-from simulators import cli as simulator_cli
 from storage import audit, migrate, registry
 from storage.database import connect
 from storage.errors import StorageError

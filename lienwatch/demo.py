@@ -27,7 +27,7 @@ from rich.table import Table
 from api.app import create_app, options_from
 from ingest.jt808 import runner as jt808
 from ingest.link import BrokerAddress
-from lienwatch import fleetrun
+from lienwatch import fleetrun, wiring
 from lienwatch.services import database_url, mqtt_url
 from lienwatch.settings import Settings
 from storage import portfolio, users
@@ -104,7 +104,7 @@ def _gateway(
     settings: Settings, db: str, broker: str, host: str, port: int
 ) -> tuple[jt808.GatewayProcess, threading.Event]:
     """The JT/T 808 gateway beside the API, for real terminals pointed at the demo."""
-    process = jt808.build(settings, database_url=db)
+    process = wiring.gateway_process(settings, database_url=db)
     stop = threading.Event()
     options = {"host": host, "port": port, "mqtt_url": broker}
     threading.Thread(target=jt808.run, args=(process, stop), kwargs=options, name="jt808", daemon=True).start()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ingest import runner
 from ingest.detectors import DetectorSink
+from lienwatch import wiring
 from lienwatch.scheduler import maintain_positions
 from lienwatch.settings import Settings
 from simulators.labels import iso, write_labels, write_meta
@@ -44,6 +45,21 @@ def prepare(database_url: str, settings: Settings) -> None:
     maintain_positions(settings, database_url)
 
 
+def write_run(path: Path, config: SimConfig, sim: Simulation) -> None:
+    """The run's labels, and beside them its description, which `lienwatch evaluate` reads."""
+    write_labels(path, sim.labels)
+    description = {
+        "vehicles": config.vehicles,
+        "days": config.days,
+        "seed": config.seed,
+        "start": iso(sim.fleet.start),
+        "end": iso(sim.fleet.end),
+        "id_prefix": config.id_prefix,
+        "scenarios": config.scenarios,
+    }
+    write_meta(path, description)
+
+
 def seed(database_url: str, sim: Simulation) -> None:
     """Vehicles, devices, loans; the risk-zone base; each loan's bound region as a fence."""
     with connect(database_url, autocommit=True) as conn:
@@ -58,7 +74,7 @@ def start_ingest(
     settings: Settings, database_url: str, mqtt_url: str, *, name: str
 ) -> tuple[runner.IngestProcess, threading.Thread, threading.Event]:
     """An ingestor in a thread of this process, once connected to the broker (set the event to stop it)."""
-    process = runner.build(settings, database_url=database_url, mqtt_url=mqtt_url)
+    process = wiring.ingest_process(settings, database_url=database_url, mqtt_url=mqtt_url)
     halt = threading.Event()
     thread = threading.Thread(target=runner.run, args=(process, halt), name=name, daemon=True)
     thread.start()
@@ -96,19 +112,7 @@ def run(
     )
     sim = simulate(config)
     if labels_path is not None:
-        write_labels(labels_path, sim.labels)
-        write_meta(
-            labels_path,
-            {
-                "vehicles": vehicles,
-                "days": days,
-                "seed": seed_value,
-                "start": iso(sim.fleet.start),
-                "end": iso(sim.fleet.end),
-                "id_prefix": id_prefix,
-                "scenarios": scenarios,
-            },
-        )
+        write_run(labels_path, config, sim)
     seed(database_url, sim)
     run_settings = settings.model_copy(
         update={

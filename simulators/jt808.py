@@ -18,22 +18,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-import typer
-from rich.console import Console
 
 from domain.assets import Device
 from domain.ids import DeviceId
-from ingest.jt808.fields import terminal_digits
-from ingest.jt808.framing import Deframer, unwrap, wrap
-from ingest.jt808.header import Header, encode_packet, parse_packet
-from ingest.jt808.location import ACC_ON, ALARM_NAMES, POSITIONED, SOUTH, WEST, LocationReport, encode_location
-from ingest.jt808.messages import MessageId
-from lienwatch.services import database_url
-from lienwatch.settings import Settings
 from simulators.payloads import Message
-from simulators.simulation import Simulation
 from storage import registry
-from storage.database import Connection, connect
+from storage.database import Connection
+from wire.jt808.fields import terminal_digits
+from wire.jt808.framing import Deframer, unwrap, wrap
+from wire.jt808.header import Header, encode_packet, parse_packet
+from wire.jt808.location import ACC_ON, ALARM_NAMES, POSITIONED, SOUTH, WEST, LocationReport, encode_location
+from wire.jt808.messages import MessageId
 
 _ALARM_FLAGS = {name: 1 << bit for bit, name in sorted(ALARM_NAMES.items(), reverse=True)}
 
@@ -273,24 +268,3 @@ def seed_terminals(conn: Connection, devices: Iterable[Device]) -> int:
     with conn.transaction():
         registry.register_devices(conn, terminals)
     return len(terminals)
-
-
-def simulate(settings: Settings, sim: Simulation, gateway: str, *, seed_db: bool, console: Console) -> None:
-    """`lienwatch simulate --jt808 HOST:PORT`: the fleet's messages through the gateway."""
-    try:
-        host, port = address(gateway)
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    if seed_db:
-        with database_url(settings) as url, connect(url) as conn:
-            console.print(f"registered {seed_terminals(conn, sim.fleet.devices())} terminals by phone number")
-    try:
-        report = asyncio.run(drive(host, port, sim.messages()))
-    except (TerminalError, OSError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
-    console.print(
-        f"sent {report.sent} reports over JT/T 808, {report.acked} answered after commit, in {report.seconds:.1f} s "
-        f"({report.rate:,.0f}/s); {report.skipped} malformed messages have no JT/T 808 form"
-    )

@@ -207,3 +207,17 @@ def database_now(conn: Connection) -> datetime:
     row = conn.execute("SELECT now()").fetchone()
     assert row is not None
     return row[0]  # type: ignore[no-any-return]
+
+
+def opened_alerts(conn: Connection, *, loan_prefix: str | None) -> list[tuple[str, str, datetime]]:
+    """(kind, loan id, opened at) of every alert, or only of loans whose id starts `{loan_prefix}-`
+    (one simulated fleet's, scored against its labels)."""
+    rows = conn.execute(
+        """
+        SELECT kind, loan_id, opened_at
+          FROM alerts
+         WHERE %(prefix)s::text IS NULL OR loan_id LIKE %(prefix)s || '-%%'
+        """,
+        {"prefix": loan_prefix},
+    ).fetchall()
+    return [(kind, loan_id, opened_at) for kind, loan_id, opened_at in rows]

@@ -1,1 +1,1 @@
-"""JT/T 808 terminals: framing, header, codec and location mapping (pure), and the TCP gateway shell."""
+"""JT/T 808 terminals: the TCP gateway, its pure session per connection, what the store keeps (codec: wire.jt808)."""

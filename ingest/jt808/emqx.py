@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.vocabulary import RejectReason
-from ingest.jt808.errors import Jt808Error
-from ingest.jt808.location import from_json, to_fix
-from ingest.jt808.messages import UPLINK, MessageId
 from ingest.jt808.platform import Command
 from ingest.jt808.uplink import Item
+from wire.jt808.errors import Jt808Error
+from wire.jt808.location import from_json, to_fix
+from wire.jt808.messages import UPLINK, MessageId
 
 UP_SUBSCRIPTION = "jt808/+/+/up"
 

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ingest.jt808.framing import wrap
-from ingest.jt808.header import Header, encode_packet
-from ingest.jt808.messages import MessageId, RegisterResult, Result
+from wire.jt808.framing import wrap
+from wire.jt808.header import Header, encode_packet
+from wire.jt808.messages import MessageId, RegisterResult, Result
 
 # Chase mode on a JT/T 808 terminal is temporary tracking (0x8202), which needs a validity: a
 # day, renewed by sending chase_on again; chase_off sends interval 0, which stops it at once.

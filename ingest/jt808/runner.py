@@ -1,6 +1,6 @@
 """Running `lienwatch gateway jt808`: the gateway's event loop and a batch writer of its own on a
-thread, wired from one Settings (`lienwatch ingest --jt808-port` runs the same loop instead
-beside the MQTT link, into the ingestor's writer)."""
+thread (`lienwatch ingest --jt808-port` runs the same loop instead beside the MQTT link, into the
+ingestor's writer)."""
 
 import logging
 import threading
@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from ingest.inbox import Inbox
 from ingest.jt808 import server as jt808_server
 from ingest.jt808.gateway import Gateway
-from ingest.jt808.server import GatewayServer
+from ingest.jt808.server import GatewayConfig, GatewayServer
 from ingest.link import Inbound
 from ingest.metrics import IngestMetrics
 from ingest.pipeline import PositionSink
-from ingest.runner import detector_sink, limits_from
+from ingest.runner import WriterConfig, writer_loop
 from ingest.service import IngestLoop
 from ingest.store import BatchStore
-from lienwatch.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -48,28 +47,19 @@ class GatewayProcess:
 
 
 def build(
-    settings: Settings,
+    config: GatewayConfig,
+    writer: WriterConfig,
     *,
     database_url: str,
-    sink: PositionSink | None = None,
+    sink: PositionSink,
     metrics: IngestMetrics | None = None,
 ) -> GatewayProcess:
-    """Wire the gateway and its writer from settings (nothing is started)."""
-    inbox: Inbox[Inbound] = Inbox(settings.queue_max)
-    server = jt808_server.make(settings, inbox, database_url)
+    """Wire the gateway and its writer (nothing is started)."""
+    inbox: Inbox[Inbound] = Inbox(writer.queue_max)
+    server = jt808_server.make(config, inbox, database_url)
     store = BatchStore(database_url)
-    sink = sink or detector_sink(settings, database_url)
-    loop = IngestLoop(
-        inbox=inbox,
-        store=store,
-        ack=server.gateway.ack,
-        sink=sink,
-        metrics=metrics or IngestMetrics(),
-        limits=limits_from(settings),
-        batch_size=settings.batch_size,
-        flush_s=settings.flush_ms / 1000,
-        tick=getattr(sink, "tick", None),
-    )
+    metrics = metrics or IngestMetrics()
+    loop = writer_loop(writer, inbox=inbox, store=store, ack=server.gateway.ack, sink=sink, metrics=metrics)
     return GatewayProcess(server, loop, inbox, store, sink)
 
 

@@ -13,9 +13,18 @@ from ingest.jt808.commands import relay
 from ingest.jt808.directory import DeviceDirectory
 from ingest.jt808.gateway import Gateway
 from ingest.link import Inbound
-from lienwatch.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayConfig:
+    """How the gateway treats terminals: the auth-code key, whether auth is required, the idle cut-off."""
+
+    # None: a random key, so auth codes last as long as this process. Kept out of the repr.
+    secret: bytes | None = field(default=None, repr=False)
+    require_auth: bool = True
+    idle_timeout_s: float = 600.0
 
 
 @dataclass
@@ -28,20 +37,19 @@ class GatewayServer:
     failed: BaseException | None = None
 
 
-def make(settings: Settings, inbox: Inbox[Inbound], database_url: str) -> GatewayServer:
+def make(config: GatewayConfig, inbox: Inbox[Inbound], database_url: str) -> GatewayServer:
     """A gateway putting what terminals send into `inbox` (nothing is started)."""
-    if settings.jt808_auth_secret is None:
+    secret = config.secret
+    if secret is None:
         log.warning("LIENWATCH_JT808_AUTH_SECRET unset: auth codes last only as long as this process")
         secret = secrets.token_bytes(32)
-    else:
-        secret = settings.jt808_auth_secret.get_secret_value().encode()
     directory = DeviceDirectory(database_url)
     gateway = Gateway(
         inbox=inbox,
         is_registered=directory.is_registered,
         secret=secret,
-        require_auth=settings.jt808_require_auth,
-        idle_timeout_s=settings.jt808_idle_timeout_s,
+        require_auth=config.require_auth,
+        idle_timeout_s=config.idle_timeout_s,
     )
     return GatewayServer(gateway, directory)
 

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ingest.jt808 import platform
-from ingest.jt808.errors import FrameError, Jt808Error
-from ingest.jt808.framing import Deframer, unwrap
-from ingest.jt808.header import Header, parse_packet
-from ingest.jt808.messages import Handling, MessageId, RegisterResult, Result
-from ingest.jt808.reassembly import Reassembler
 from ingest.jt808.uplink import check_packages, handling, native_topic
+from wire.jt808.errors import FrameError, Jt808Error
+from wire.jt808.framing import Deframer, unwrap
+from wire.jt808.header import Header, parse_packet
+from wire.jt808.messages import Handling, MessageId, RegisterResult, Result
+from wire.jt808.reassembly import Reassembler
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.vocabulary import RejectReason
-from ingest.jt808.errors import FrameError, Jt808Error
-from ingest.jt808.framing import Deframer, unwrap
-from ingest.jt808.header import Header, Packet, parse_packet
-from ingest.jt808.location import parse_location, split_bulk, to_fix
-from ingest.jt808.messages import UPLINK, Handling, MessageId
-from ingest.jt808.reassembly import Reassembler
+from wire.jt808.errors import FrameError, Jt808Error
+from wire.jt808.framing import Deframer, unwrap
+from wire.jt808.header import Header, Packet, parse_packet
+from wire.jt808.location import parse_location, split_bulk, to_fix
+from wire.jt808.messages import UPLINK, Handling, MessageId
+from wire.jt808.reassembly import Reassembler
 
 NATIVE_PREFIX = "jt808-tcp"
 NO_PHONE = "-"  # topic level of a frame whose phone number could not be read

@@ -8,10 +8,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from ingest.jt808 import runner
-from ingest.jt808.framing import Deframer, unwrap
-from ingest.jt808.header import Packet, parse_packet
+from lienwatch import wiring
 from lienwatch.settings import Settings
 from tests.unit.jt808_bytes import frame
+from wire.jt808.framing import Deframer, unwrap
+from wire.jt808.header import Packet, parse_packet
 
 SECRET = "integration-secret"
 
@@ -33,7 +34,7 @@ class RunningGateway:
             **overrides,  # type: ignore[arg-type]
         )
         self.stop_event = threading.Event()
-        self.process = runner.build(self.settings, database_url=db_url)
+        self.process = wiring.gateway_process(self.settings, database_url=db_url)
         self.thread = threading.Thread(
             target=runner.run,
             args=(self.process, self.stop_event),

@@ -15,9 +15,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from typer.testing import CliRunner
 
 from benchmarks.local_mosquitto import PrivateMosquitto
-from ingest.cli import devices_app
 from ingest.link import BrokerAddress
 from ingest.passwords import PasswordFile, hash_password, new_password, verify
+from lienwatch.commands.ingest import devices_app
 from tests.support.api_harness import own_database, unique
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt]

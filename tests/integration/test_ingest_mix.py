@@ -7,8 +7,8 @@ import psycopg
 import pytest
 
 from ingest import replay
-from ingest.runner import limits_from
 from ingest.store import BatchStore
+from lienwatch.wiring import limits
 from tests.support.ingest_harness import RunningIngest, count, publish, register, wait_for
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt]
@@ -104,8 +104,8 @@ def test_unknown_device_is_replayed_once_registered(ingest_db: str, private_brok
     register(ingest_db, "late-7")
     store = BatchStore(ingest_db)
     with psycopg.connect(ingest_db, autocommit=True) as conn:
-        report = replay.replay(conn, store, limits_from(running.settings), reason="unknown_device")
-        again = replay.replay(conn, store, limits_from(running.settings), reason="unknown_device")
+        report = replay.replay(conn, store, limits(running.settings), reason="unknown_device")
+        again = replay.replay(conn, store, limits(running.settings), reason="unknown_device")
     store.close()
     assert (report.replayed, report.positions_stored) == (1, 2)
     assert (again.replayed, again.positions_stored) == (0, 0)

@@ -16,6 +16,7 @@ from domain.assets import Device, Loan, Vehicle
 from domain.ids import DeviceId, LoanId, Vin
 from domain.vocabulary import DeviceKind
 from ingest import runner
+from lienwatch import wiring
 from lienwatch.settings import Settings
 from storage import registry
 from tests.integration.jt808_harness import SECRET, SocketTerminal, bcd_time
@@ -48,7 +49,7 @@ def test_a_wired_terminal_and_a_wireless_mqtt_unit_far_apart_raise_separation(in
         flush_ms=50,
         jt808_auth_secret=SECRET,  # type: ignore[arg-type]
     )
-    process = runner.build(settings, database_url=ingest_db, mqtt_url=mqtt_url, jt808=True)
+    process = wiring.ingest_process(settings, database_url=ingest_db, mqtt_url=mqtt_url, jt808=True)
     assert process.jt808 is not None
     stop = threading.Event()
     options = {"jt808_host": "127.0.0.1", "jt808_port": 0, "mqtt_url": mqtt_url}

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from simulators.cli import app
+from lienwatch.commands.simulate import app
 from simulators.labels import write_labels, write_meta
 from simulators.seed import seed_fleet
 from simulators.simulation import SimConfig, simulate

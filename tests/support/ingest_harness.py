@@ -14,6 +14,7 @@ from domain.assets import Device, Loan, Vehicle
 from domain.ids import DeviceId, LoanId, Vin
 from domain.vocabulary import DeviceKind
 from ingest import runner
+from lienwatch import wiring
 from lienwatch.settings import Settings
 from storage import registry
 
@@ -48,7 +49,7 @@ class RunningIngest:
             **overrides,  # type: ignore[arg-type]
         )
         self.stop_event = threading.Event()
-        self.process = runner.build(self.settings, database_url=db_url, mqtt_url=mqtt_url)
+        self.process = wiring.ingest_process(self.settings, database_url=db_url, mqtt_url=mqtt_url)
         self.thread = threading.Thread(target=runner.run, args=(self.process, self.stop_event), daemon=True)
 
     def __enter__(self) -> "RunningIngest":

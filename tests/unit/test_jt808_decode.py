@@ -8,9 +8,9 @@ import pytest
 
 from domain.vocabulary import RejectReason
 from ingest.decode import Decoded, Limits, decode
-from ingest.jt808.fields import terminal_time
-from ingest.jt808.location import LocationReport, encode_location, parse_location
 from tests.unit.jt808_bytes import PHONE_2013, PHONE_2019, bcd, bulk, frame, item, location
+from wire.jt808.fields import terminal_time
+from wire.jt808.location import LocationReport, encode_location, parse_location
 
 NOW = datetime(2026, 12, 3, 4, 5, tzinfo=UTC)
 TOPIC = f"jt808-tcp/{PHONE_2013}"

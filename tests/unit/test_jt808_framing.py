@@ -2,10 +2,10 @@
 
 import pytest
 
-from ingest.jt808.errors import FrameError
-from ingest.jt808.framing import Deframer, check_code, escape, unescape, unwrap, wrap
-from ingest.jt808.header import Header, encode_packet, parse_packet
 from tests.unit.jt808_bytes import PHONE_2013, PHONE_2019, escaped, frame, header, xor
+from wire.jt808.errors import FrameError
+from wire.jt808.framing import Deframer, check_code, escape, unescape, unwrap, wrap
+from wire.jt808.header import Header, encode_packet, parse_packet
 
 
 def test_a_heartbeat_frame_matches_its_bytes_from_the_standard() -> None:

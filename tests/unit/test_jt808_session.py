@@ -2,11 +2,11 @@
 
 import struct
 
-from ingest.jt808.framing import Deframer, unwrap
-from ingest.jt808.header import Packet, parse_packet
 from ingest.jt808.platform import CHASE_VALIDITY_S, auth_code, command_for
 from ingest.jt808.session import Lookup, Send, Session, State, Store
 from tests.unit.jt808_bytes import PHONE_2013, PHONE_2019, bcd, bulk, frame, location
+from wire.jt808.framing import Deframer, unwrap
+from wire.jt808.header import Packet, parse_packet
 
 SECRET = b"test-secret"
 

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 import orjson
 
 from ingest.decode import Limits, decode
-from ingest.jt808.framing import wrap
-from ingest.jt808.header import Header, encode_packet
 from simulators.jt808 import message_body, phone_of
+from wire.jt808.framing import wrap
+from wire.jt808.header import Header, encode_packet
 
 NOW = datetime(2026, 12, 3, 4, 5, tzinfo=UTC)
 

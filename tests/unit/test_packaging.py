@@ -16,7 +16,7 @@ from lienwatch.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
-PRODUCT = {"domain", "storage", "lienwatch", "ingest", "geofence", "alerts", "api", "simulators"}
+PRODUCT = {"domain", "storage", "lienwatch", "ingest", "geofence", "alerts", "api", "simulators", "wire"}
 
 
 def _commands(group: Any, prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:

@@ -7,7 +7,7 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from simulators.cli import app
+from lienwatch.commands.simulate import app
 
 runner = CliRunner()
 

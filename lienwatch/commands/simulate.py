@@ -1,5 +1,6 @@
 """`simulate` and `evaluate`: the simulator's commands, mounted into the `lienwatch` command."""
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,15 +12,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from lienwatch.fleetrun import write_run
 from lienwatch.services import database_url
 from lienwatch.settings import Settings
 from simulators.evaluate import AlertRow, evaluate
-from simulators.labels import LabelError, iso, read_labels, read_meta, write_labels, write_meta
+from simulators.labels import LabelError, iso, read_labels, read_meta
 from simulators.messy import Messiness
 from simulators.publish import PublishError, publish
 from simulators.scenarios import ScenarioError
 from simulators.seed import seed_fleet
-from simulators.simulation import SimConfig, default_start, simulate
+from simulators.simulation import SimConfig, Simulation, default_start, simulate
+from storage import alert_queries
 from storage.database import connect
 from storage.errors import StorageError
 
@@ -27,12 +30,6 @@ log = logging.getLogger(__name__)
 
 app = typer.Typer(help="Simulated trackers and the evaluation of alerts against their labels.", no_args_is_help=True)
 console = Console()
-
-_ALERTS_SQL = """
-    SELECT kind, loan_id, opened_at
-    FROM alerts
-    WHERE %(prefix)s::text IS NULL OR loan_id LIKE %(prefix)s || '-%%'
-"""
 
 
 def _parse_start(text: str | None, days: int) -> datetime:
@@ -91,19 +88,7 @@ def simulate_command(
         f"{len(sim.labels)} labels"
     )
     if labels is not None:
-        write_labels(labels, sim.labels)
-        write_meta(
-            labels,
-            {
-                "vehicles": vehicles,
-                "days": days,
-                "seed": seed,
-                "start": iso(sim.fleet.start),
-                "end": iso(sim.fleet.end),
-                "id_prefix": id_prefix,
-                "scenarios": scenarios,
-            },
-        )
+        write_run(labels, config, sim)
         console.print(f"labels written to {labels}")
     if seed_db:
         try:
@@ -115,9 +100,7 @@ def simulate_command(
     if not do_publish:
         return
     if jt808 is not None:
-        from simulators import jt808 as terminals
-
-        return terminals.simulate(settings, sim, jt808, seed_db=seed_db, console=console)
+        return _through_gateway(settings, sim, jt808, seed_db=seed_db)
     if not settings.mqtt_url:
         raise _fail("LIENWATCH_MQTT_URL is not set: nowhere to publish (or pass --no-publish)")
     total = sim.message_count()
@@ -131,6 +114,29 @@ def simulate_command(
         except PublishError as exc:
             raise _fail(str(exc)) from exc
     console.print(f"published {report.acked} messages in {report.seconds:.1f} s ({report.rate:,.0f} msg/s)")
+
+
+def _through_gateway(settings: Settings, sim: Simulation, gateway: str, *, seed_db: bool) -> None:
+    """`simulate --jt808 HOST:PORT`: the fleet's messages through the gateway, one terminal per device."""
+    from simulators import jt808 as terminals
+
+    try:
+        host, port = terminals.address(gateway)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if seed_db:
+        with database_url(settings) as url, connect(url) as conn:
+            console.print(f"registered {terminals.seed_terminals(conn, sim.fleet.devices())} terminals by phone number")
+    try:
+        report = asyncio.run(terminals.drive(host, port, sim.messages()))
+    except (terminals.TerminalError, OSError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"sent {report.sent} reports over JT/T 808, {report.acked} answered after commit, in {report.seconds:.1f} s "
+        f"({report.rate:,.0f}/s); {report.skipped} malformed messages have no JT/T 808 form"
+    )
 
 
 def _fmt(value: float | None) -> str:
@@ -157,7 +163,7 @@ def evaluate_command(
         raise _fail("fleet size unknown: pass --vehicles and --days (no run description beside the labels)")
     try:
         with database_url(settings) as url, connect(url) as conn:
-            rows = conn.execute(_ALERTS_SQL, {"prefix": meta.get("id_prefix")}).fetchall()
+            rows = alert_queries.opened_alerts(conn, loan_prefix=meta.get("id_prefix"))
     except (StorageError, psycopg.Error) as exc:
         raise _fail(str(exc)) from exc
     alerts = [AlertRow(kind, loan_id, int(opened_at.timestamp())) for kind, loan_id, opened_at in rows]

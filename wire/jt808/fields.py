@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 from domain.vocabulary import RejectReason
-from ingest.jt808.errors import FrameError, Jt808Error
+from wire.jt808.errors import FrameError, Jt808Error
 
 # Times in the standard are BCD[6] YY-MM-DD-hh-mm-ss in GMT+8 (JT/T 808-2013 table 23).
 TERMINAL_TZ = timezone(timedelta(hours=8))

@@ -1,4 +1,4 @@
-"""Command-line entry points of scale-out: `lienwatch router` and `lienwatch worker`."""
+"""The scale-out commands: `lienwatch router` and `lienwatch worker`."""
 
 import asyncio
 import faulthandler
@@ -9,11 +9,11 @@ from datetime import timedelta
 import typer
 from rich.console import Console
 
-from ingest import runner
 from ingest.link import BrokerAddress, LinkError
 from ingest.nats_router import PositionRouter
 from ingest.nats_stream import ScaleError, StreamShape
 from ingest.nats_worker import PartitionWorker, WorkerConfig, default_worker_id
+from lienwatch import wiring
 from lienwatch.settings import Settings
 from storage.errors import StorageError
 
@@ -59,7 +59,7 @@ def router(
             protocol=settings.mqtt_protocol,
             receive_maximum=settings.mqtt_receive_maximum,
             queue_max=settings.queue_max,
-            limits=runner.limits_from(settings) if event_time else None,
+            limits=wiring.limits(settings) if event_time else None,
         )
         console.print(
             f"routing {BrokerAddress.parse(settings.mqtt_url).shown()} → {settings.nats_stream} "
@@ -93,7 +93,7 @@ def worker(
             config,
             database_url=db,
             nats_url=nats_url,
-            limits=runner.limits_from(settings),
+            limits=wiring.limits(settings),
             detectors=settings.detectors,
             sweep_every_s=settings.sweep_every_s,
             timezone=settings.timezone,

@@ -7,7 +7,7 @@ earlier copy: terminals resend what was not answered, and the gateway answers on
 
 from dataclasses import dataclass, field
 
-from ingest.jt808.header import Header, Packet
+from wire.jt808.header import Header, Packet
 
 
 @dataclass(frozen=True, slots=True)

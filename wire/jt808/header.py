@@ -9,8 +9,8 @@ bit 13 subpackaged, bit 14 the 2019 version flag.
 import struct
 from dataclasses import dataclass
 
-from ingest.jt808.errors import FrameError
-from ingest.jt808.fields import bcd_bytes, bcd_digits
+from wire.jt808.errors import FrameError
+from wire.jt808.fields import bcd_bytes, bcd_digits
 
 MAX_BODY = 0x3FF
 _LENGTH = 0x03FF

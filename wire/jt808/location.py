@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain.vocabulary import DeviceAlarm, RejectReason
-from ingest.jt808.errors import FrameError, Jt808Error
-from ingest.jt808.fields import bcd_digits, terminal_time
+from wire.jt808.errors import FrameError, Jt808Error
+from wire.jt808.fields import bcd_digits, terminal_time
 
 _BASIC = struct.Struct(">IIIIHHH6s")
 BASIC_SIZE = _BASIC.size  # 28

@@ -1,4 +1,4 @@
-"""Command-line entry points of the ingest room: ingest, devices, quarantine."""
+"""The ingest room's commands: ingest, devices, quarantine, gateway."""
 
 import csv
 import signal
@@ -17,6 +17,7 @@ from ingest.devices import CSV_FIELDS, DeviceRowError, parse_row, parse_rows
 from ingest.link import BrokerAddress, LinkError
 from ingest.passwords import PasswordFile, PasswordFileError, new_password
 from ingest.store import BatchStore
+from lienwatch import wiring
 from lienwatch.services import database_url, mqtt_url
 from lienwatch.settings import Settings
 from storage import quarantine, registry
@@ -53,7 +54,7 @@ def ingest(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         with database_url(settings) as db, mqtt_url(settings) as broker:
-            process = runner.build(settings, database_url=db, mqtt_url=broker, jt808=jt808_port is not None)
+            process = wiring.ingest_process(settings, database_url=db, mqtt_url=broker, jt808=jt808_port is not None)
             # The URL may carry the broker password: show the address and user only.
             console.print(f"ingesting from {BrokerAddress.parse(broker).shown()} as {settings.mqtt_client_id!r}")
             if jt808_port is not None:
@@ -85,7 +86,7 @@ def gateway_jt808(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         with database_url(settings) as db:
-            process = gateway_runner.build(settings, database_url=db)
+            process = wiring.gateway_process(settings, database_url=db)
             listen_host = host or settings.jt808_host
             listen_port = settings.jt808_port if port is None else port
             console.print(f"JT/T 808 gateway on {listen_host}:{listen_port}")
@@ -230,7 +231,7 @@ def replay(
     with database_url(settings) as db, connect(db, autocommit=True) as conn:
         store = BatchStore(db)
         try:
-            report = replay_mod.replay(conn, store, runner.limits_from(settings), reason=reason)
+            report = replay_mod.replay(conn, store, wiring.limits(settings), reason=reason)
         finally:
             store.close()
     console.print(f"replayed {report.replayed} message(s), {report.positions_stored} new position(s)")

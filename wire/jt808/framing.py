@@ -9,7 +9,7 @@ quarantine row and resynchronises on the next delimiter.
 from functools import reduce
 from operator import xor
 
-from ingest.jt808.errors import FrameError
+from wire.jt808.errors import FrameError
 
 FLAG = 0x7E
 ESCAPE = 0x7D

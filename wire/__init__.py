@@ -1,0 +1,1 @@
+"""Wire formats trackers speak, as pure codecs below the rooms that use them."""
