@@ -128,10 +128,7 @@ class BatchStore:
         }
         if not unknown:
             return
-        rows = conn.execute(
-            "SELECT device_id FROM devices WHERE active AND device_id = ANY(%s)", (list(unknown),)
-        ).fetchall()
-        found = {DeviceId(r[0]) for r in rows}
+        found = registry.known_device_ids(conn, unknown)
         self._known |= found
         for device in unknown - found:
             self._misses[device] = now + _MISS_TTL_S

@@ -1,6 +1,6 @@
 """Vehicles, devices, loans and holds: the registry the ingestor and detectors read."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date
 
 from domain.assets import Device, Hold, Loan, Vehicle
@@ -105,9 +105,14 @@ def upsert_loans(conn: Connection, loans: Iterable[Loan]) -> None:
         )
 
 
-def known_device_ids(conn: Connection) -> set[DeviceId]:
-    """Ids of the active registered devices."""
-    rows = conn.execute("SELECT device_id FROM devices WHERE active").fetchall()
+def known_device_ids(conn: Connection, among: Collection[str] | None = None) -> set[DeviceId]:
+    """Ids of the active registered devices (only those among these ids, when given)."""
+    if among is None:
+        rows = conn.execute("SELECT device_id FROM devices WHERE active").fetchall()
+    else:
+        rows = conn.execute(
+            "SELECT device_id FROM devices WHERE active AND device_id = ANY(%s)", (list(among),)
+        ).fetchall()
     return {DeviceId(r[0]) for r in rows}
 
 
