@@ -10,7 +10,7 @@ import pytest
 from domain.assets import Loan, Vehicle
 from domain.ids import DeviceId, LoanId, Vin
 from domain.position import Position
-from storage import maintenance, migrate, registry
+from storage import maintenance, migrate, registry, stays
 from storage.positions import PositionWriter
 
 pytestmark = pytest.mark.db
@@ -155,6 +155,24 @@ def test_track_downsampling_query_runs_on_the_native_layout(migrated_db: str) ->
         ).fetchall()
     assert [n for _, n in buckets] == [30, 30]
     assert date(2026, 11, 28) == buckets[0][0].date()
+
+
+def test_night_fixes_are_the_precise_ones_as_a_position_judges_them(migrated_db: str) -> None:
+    at = datetime(2026, 11, 28, 23, 0, tzinfo=UTC)
+    batch = [
+        Position(DeviceId(f"night-{n}"), at, 31.2, 121.4, received_at=at, accuracy_m=acc, source=source)
+        for n, (acc, source) in enumerate([(None, "gps"), (500.0, "gps"), (501.0, "gps"), (20.0, "lbs")])
+    ]
+    assert [p.coarse for p in batch] == [False, False, True, True]
+    with psycopg.connect(migrated_db, autocommit=True) as conn:
+        writer = PositionWriter(conn, "native")
+        writer.ensure_days(batch)
+        with conn.transaction():
+            writer.insert(batch)
+        night = stays.night_fixes(
+            conn, [p.device_id for p in batch], at, at + timedelta(hours=1), timezone="UTC", hours=(22, 6)
+        )
+    assert sorted(night) == ["night-0", "night-1"]
 
 
 def test_a_loans_portfolio_is_stored_and_read_back(fresh_db: str) -> None:
