@@ -32,8 +32,8 @@ from lienwatch.services import database_url
 from lienwatch.settings import Settings
 from simulators.payloads import Message
 from simulators.simulation import Simulation
-from storage import registry
 from storage.database import Connection, connect
+from storage.devices import register_devices
 
 _ALARM_FLAGS = {name: 1 << bit for bit, name in sorted(ALARM_NAMES.items(), reverse=True)}
 
@@ -271,7 +271,7 @@ def seed_terminals(conn: Connection, devices: Iterable[Device]) -> int:
     """Register the fleet's devices as terminals (phone ids) on the same vehicles; returns how many."""
     terminals = phone_devices(devices)
     with conn.transaction():
-        registry.register_devices(conn, terminals)
+        register_devices(conn, terminals)
     return len(terminals)
 
 

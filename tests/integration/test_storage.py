@@ -10,8 +10,10 @@ import pytest
 from domain.assets import Loan, Vehicle
 from domain.ids import DeviceId, LoanId, Vin
 from domain.position import Position
-from storage import maintenance, migrate, registry, stays
+from storage import maintenance, migrate, stays
+from storage.loans import loans_by_vin, upsert_loans
 from storage.positions import PositionWriter
+from storage.vehicles import upsert_vehicles
 
 pytestmark = pytest.mark.db
 
@@ -179,10 +181,10 @@ def test_a_loans_portfolio_is_stored_and_read_back(fresh_db: str) -> None:
     vin = Vin("LSVAU2180N2183294")
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         migrate.migrate(conn, timescale="off")
-        registry.upsert_vehicles(conn, [Vehicle(vin)])
-        registry.upsert_loans(conn, [Loan(LoanId("L-1"), vin, portfolio="subprime-2026")])
-        assert registry.loans_by_vin(conn, [vin])[vin].portfolio == "subprime-2026"
-        registry.upsert_loans(conn, [Loan(LoanId("L-1"), vin)])
-        assert registry.loans_by_vin(conn, [vin])[vin].portfolio is None
+        upsert_vehicles(conn, [Vehicle(vin)])
+        upsert_loans(conn, [Loan(LoanId("L-1"), vin, portfolio="subprime-2026")])
+        assert loans_by_vin(conn, [vin])[vin].portfolio == "subprime-2026"
+        upsert_loans(conn, [Loan(LoanId("L-1"), vin)])
+        assert loans_by_vin(conn, [vin])[vin].portfolio is None
         with pytest.raises(psycopg.errors.CheckViolation):
-            registry.upsert_loans(conn, [Loan(LoanId("L-1"), vin, portfolio="  ")])
+            upsert_loans(conn, [Loan(LoanId("L-1"), vin, portfolio="  ")])
