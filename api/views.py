@@ -12,7 +12,7 @@ from api.auth import Principal
 from api.policy import NO_LOAN, LocationAccess, mask
 from domain.vocabulary import Bucket
 from storage.alert_queries import AlertRow
-from storage.loans_admin import LoanRow
+from storage.loans import LoanRow
 
 # Responses that carry a location: no browser, proxy or shared cache keeps a copy.
 NO_STORE = {"Cache-Control": "no-store"}

@@ -35,8 +35,10 @@ from lienwatch.settings import Settings
 from simulators.payloads import Message
 from simulators.publish import load, publish
 from simulators.simulation import SimConfig, default_start, simulate
-from storage import registry
 from storage.database import connect
+from storage.devices import register_devices
+from storage.loans import upsert_loans
+from storage.vehicles import upsert_vehicles
 
 
 @contextlib.contextmanager
@@ -120,9 +122,9 @@ def _scheduled_jobs(db: str) -> dict[str, float]:
 def _probe_devices(db: str, count: int) -> list[str]:
     ids = [f"probe-{uuid.uuid4().hex[:10]}" for _ in range(count)]
     with connect(db, autocommit=True) as conn, conn.transaction():
-        registry.upsert_vehicles(conn, [Vehicle(Vin(f"P{d[6:]}")) for d in ids])
-        registry.register_devices(conn, [Device(DeviceId(d), DeviceKind.WIRED, Vin(f"P{d[6:]}")) for d in ids])
-        registry.upsert_loans(
+        upsert_vehicles(conn, [Vehicle(Vin(f"P{d[6:]}")) for d in ids])
+        register_devices(conn, [Device(DeviceId(d), DeviceKind.WIRED, Vin(f"P{d[6:]}")) for d in ids])
+        upsert_loans(
             conn,
             [
                 Loan(LoanId(f"LP-{d}"), Vin(f"P{d[6:]}"), days_past_due=60, outstanding_balance=Decimal(90000))
@@ -139,8 +141,8 @@ def _latency(admin_url: str, *, rate: float, seconds: float, probes: int) -> dic
     background = _as_messages(workload.messages(fleet, per_device, workload.fleet_start(per_device * 8)))
     with scratch_database(admin_url) as db, private_broker() as broker:
         with connect(db, autocommit=True) as conn, conn.transaction():
-            registry.upsert_vehicles(conn, [Vehicle(Vin(f"V{d[6:]}")) for d in fleet])
-            registry.register_devices(conn, [Device(DeviceId(d), DeviceKind.WIRED, Vin(f"V{d[6:]}")) for d in fleet])
+            upsert_vehicles(conn, [Vehicle(Vin(f"V{d[6:]}")) for d in fleet])
+            register_devices(conn, [Device(DeviceId(d), DeviceKind.WIRED, Vin(f"V{d[6:]}")) for d in fleet])
         probe_ids = _probe_devices(db, probes)
         os.environ["LIENWATCH_BENCH_DETECTORS"] = "true"
         try:

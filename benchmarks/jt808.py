@@ -40,8 +40,9 @@ from ingest.decode import Limits, decode
 from ingest.jt808.platform import auth_code
 from ingest.jt808.session import Session, Store
 from lienwatch.embedded import free_port
-from storage import registry
 from storage.database import connect
+from storage.devices import register_devices
+from storage.vehicles import upsert_vehicles
 from wire.jt808.fields import terminal_digits
 from wire.jt808.framing import Deframer, unwrap, wrap
 from wire.jt808.header import Header, encode_packet, parse_packet
@@ -239,8 +240,8 @@ def _count_bench(db: str) -> int:
 
 def register_terminals(db: str, fleet: list[str]) -> None:
     with connect(db, autocommit=True) as conn, conn.transaction():
-        registry.upsert_vehicles(conn, [Vehicle(Vin(f"VJT{p}")) for p in fleet])
-        registry.register_devices(conn, [Device(DeviceId(p), DeviceKind.WIRED, Vin(f"VJT{p}")) for p in fleet])
+        upsert_vehicles(conn, [Vehicle(Vin(f"VJT{p}")) for p in fleet])
+        register_devices(conn, [Device(DeviceId(p), DeviceKind.WIRED, Vin(f"VJT{p}")) for p in fleet])
 
 
 def run(admin_url: str, *, devices: int, per_device: int) -> dict[str, Any]:

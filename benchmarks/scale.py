@@ -16,15 +16,16 @@ from benchmarks.ingest.run import IngestSubprocess, private_broker, scratch_data
 from domain.assets import Device, Vehicle
 from domain.ids import DeviceId, Vin
 from domain.vocabulary import DeviceKind
-from storage import registry
 from storage.database import connect
+from storage.devices import register_devices
 from storage.migrate import TimescaleMode
+from storage.vehicles import upsert_vehicles
 
 
 def _register(db: str, devices: list[str]) -> None:
     with connect(db, autocommit=True) as conn, conn.transaction():
-        registry.upsert_vehicles(conn, [Vehicle(Vin(f"S{d[6:]}")) for d in devices])
-        registry.register_devices(conn, [Device(DeviceId(d), DeviceKind.WIRED, Vin(f"S{d[6:]}")) for d in devices])
+        upsert_vehicles(conn, [Vehicle(Vin(f"S{d[6:]}")) for d in devices])
+        register_devices(conn, [Device(DeviceId(d), DeviceKind.WIRED, Vin(f"S{d[6:]}")) for d in devices])
 
 
 def _count(db: str) -> int:

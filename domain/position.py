@@ -10,6 +10,24 @@ from domain.ids import DeviceId
 # crossing (Home Assistant drops fixes above its max_gps_accuracy for the same reason).
 COARSE_ACCURACY_M = 500.0
 
+# What a tracker reports of a fix, named as Position's fields and the positions table's columns:
+# the decoder knows these payload keys, the writer copies them (then extra and received_at).
+REPORTED_FIELDS = (
+    "device_id",
+    "ts",
+    "lat",
+    "lon",
+    "accuracy_m",
+    "speed_kmh",
+    "heading",
+    "ignition",
+    "source",
+    "battery_pct",
+    "power_v",
+    "alarms",
+    "seq",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Position:

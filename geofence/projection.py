@@ -14,6 +14,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from domain.geo import haversines_m
+
 Floats = npt.NDArray[np.float64]
 
 WGS84_A: Final = 6378137.0
@@ -31,11 +33,10 @@ def metres_per_degree(lat: npt.ArrayLike) -> tuple[Floats, Floats]:
 
 
 def distance_m(lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike) -> Floats:
-    """Distance in metres between point pairs, equirectangular at the pair's mid-latitude."""
-    a_lat = np.asarray(lat1, dtype=np.float64)
-    b_lat = np.asarray(lat2, dtype=np.float64)
-    kx, ky = metres_per_degree((a_lat + b_lat) / 2.0)
-    dx = (np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64)) * kx
-    dy = (b_lat - a_lat) * ky
-    result: Floats = np.hypot(dx, dy)
-    return result
+    """Distance in metres between point pairs: the detectors' great circle (domain.geo)."""
+    return haversines_m(
+        np.asarray(lat1, dtype=np.float64),
+        np.asarray(lon1, dtype=np.float64),
+        np.asarray(lat2, dtype=np.float64),
+        np.asarray(lon2, dtype=np.float64),
+    )

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from domain.ids import DeviceId
-from domain.position import Position
+from domain.position import REPORTED_FIELDS, Position
 from domain.vocabulary import RejectReason
 from ingest.jt808 import emqx
 from ingest.jt808.uplink import Item, fixes, parse_native_topic, read_message
@@ -28,23 +28,7 @@ from wire.jt808.errors import Jt808Error
 from wire.jt808.messages import MessageId
 
 _SOURCES = frozenset({"gps", "lbs", "wifi"})
-_KNOWN = frozenset(
-    {
-        "ts",
-        "lat",
-        "lon",
-        "accuracy_m",
-        "speed_kmh",
-        "heading",
-        "ignition",
-        "source",
-        "battery_pct",
-        "power_v",
-        "alarms",
-        "seq",
-        "device_id",
-    }
-)
+_KNOWN = frozenset(REPORTED_FIELDS)
 # OwnTracks location fields -> ours (https://owntracks.org/booklet/tech/json/)
 _OWNTRACKS = {
     "tst": "ts",

@@ -23,8 +23,10 @@ from domain.assets import Device, Loan
 from domain.ids import Vin
 from domain.position import Position
 from ingest import alert_writer
-from storage import detector_state, fences, registry
+from storage import detector_state, fences
 from storage.database import Connection, connect
+from storage.devices import all_devices
+from storage.loans import loans_by_vin
 from storage.stays import night_fixes
 
 log = logging.getLogger(__name__)
@@ -64,8 +66,8 @@ class DetectorSink:
         """Reload devices, fences and loan bindings (periodically; they change rarely)."""
         if not force and time.monotonic() - self._loaded_at < self._reload_s:
             return
-        devices = registry.all_devices(conn)
-        loans = registry.loans_by_vin(conn, {d.vin for d in devices.values() if d.vin is not None})
+        devices = all_devices(conn)
+        loans = loans_by_vin(conn, {d.vin for d in devices.values() if d.vin is not None})
         self.world = World.build(devices, fences.load_active_fences(conn), loans, self.policy)
         if self.owns is not None:  # built from every device first, so fence ids are the same everywhere
             owned = {d: dev for d, dev in devices.items() if self.owns(dev)}
@@ -141,7 +143,7 @@ class DetectorSink:
     def relocation_sweep(self, conn: Connection, now: datetime) -> int:
         """The relocation job at `now` (stay points over stored night fixes); the number of signals."""
         self.refresh(conn)
-        loans = registry.loans_by_vin(conn, {d.vin for d in self.world.devices.values() if d.vin is not None})
+        loans = loans_by_vin(conn, {d.vin for d in self.world.devices.values() if d.vin is not None})
         chosen = relocation.tracked(self.world.devices, loans)
         since = now - relocation.HOME_WINDOW
         tracks = night_fixes(conn, list(chosen.values()), since, now, self._timezone, relocation.NIGHT_HOURS)
@@ -161,4 +163,4 @@ class DetectorSink:
 
 def _loans_from(conn: Connection) -> Callable[[Collection[Vin]], Mapping[Vin, Loan]]:
     """The judge's loan lookup: days past due read fresh, at decision time."""
-    return lambda vins: registry.loans_by_vin(conn, vins) if vins else {}
+    return lambda vins: loans_by_vin(conn, vins) if vins else {}

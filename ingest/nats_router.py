@@ -33,8 +33,8 @@ from ingest.nats_stream import CLOCK, MSG_ID, RECEIVED, TOPIC, StreamShape, conn
 from ingest.partition import Router, clock_subject, message_id
 from ingest.store import utc
 from ingest.topics import TopicError, parse_topic, subscriptions
-from storage import registry
 from storage.database import connect as db_connect
+from storage.devices import all_devices
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class VehicleMap:
         missing = any(d not in self.router.vehicles for d in device_ids)
         if now - self._loaded_at >= _RELOAD_S or (missing and now - self._loaded_at >= _MISS_RETRY_S):
             with db_connect(self._url, autocommit=True) as conn:
-                devices = registry.all_devices(conn)
+                devices = all_devices(conn)
             self.router = Router(self._partitions, {d: dev.vin for d, dev in devices.items()})
             self._loaded_at = now
         return self.router

@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 
 from ingest.decode import Limits, decode
 from ingest.store import BatchStore, Message
-from storage import quarantine, registry
+from storage import quarantine
 from storage.database import Connection
+from storage.devices import known_device_ids
 
 
 @dataclass
@@ -27,7 +28,7 @@ def replay(
         if not entries:
             return report
         after = entries[-1].quarantine_id
-        known = registry.known_device_ids(conn)
+        known = known_device_ids(conn)
         ready: list[Message] = []
         ids: list[int] = []
         for entry in entries:

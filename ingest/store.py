@@ -18,8 +18,9 @@ from domain.position import Position
 from domain.vocabulary import RejectReason
 from ingest.decode import Decoded
 from ingest.pipeline import PositionSink, nothing_after
-from storage import quarantine, registry
+from storage import quarantine
 from storage.database import Connection, connect
+from storage.devices import known_device_ids
 from storage.errors import DatabaseUnavailable, StorageError
 from storage.migrate import current_layout
 from storage.positions import PositionWriter
@@ -69,7 +70,7 @@ class BatchStore:
                 if layout is None:
                     raise StorageError("positions do not exist: run `lienwatch db migrate` first")
                 self._writer = PositionWriter(conn, layout)
-                self._known = registry.known_device_ids(conn)
+                self._known = known_device_ids(conn)
             except psycopg.Error as exc:
                 conn.close()
                 raise DatabaseUnavailable(f"database not ready: {exc}") from exc
@@ -128,10 +129,7 @@ class BatchStore:
         }
         if not unknown:
             return
-        rows = conn.execute(
-            "SELECT device_id FROM devices WHERE active AND device_id = ANY(%s)", (list(unknown),)
-        ).fetchall()
-        found = {DeviceId(r[0]) for r in rows}
+        found = known_device_ids(conn, unknown)
         self._known |= found
         for device in unknown - found:
             self._misses[device] = now + _MISS_TTL_S

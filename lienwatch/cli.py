@@ -22,8 +22,9 @@ from lienwatch.commands import simulate as simulator_cli
 from lienwatch.scheduler import maintain_positions
 from lienwatch.services import database_url
 from lienwatch.settings import Settings, SettingsError
-from storage import audit, migrate, registry
+from storage import audit, migrate
 from storage.database import connect
+from storage.devices import all_devices
 from storage.errors import StorageError
 
 
@@ -141,7 +142,7 @@ def home(
         raise typer.Exit(2)
     settings = Settings()
     with database_url(settings) as url, connect(url, autocommit=True) as conn:
-        devices = [d.device_id for d in registry.all_devices(conn).values() if d.vin == vin]
+        devices = [d.device_id for d in all_devices(conn).values() if d.vin == vin]
         if not devices:
             console.print(f"[red]error:[/red] vin: no registered device on {vin!r}")
             raise typer.Exit(2)

@@ -13,8 +13,8 @@ province or city spans them.
 from dataclasses import dataclass
 from typing import Any
 
+from domain.geo import haversine_m
 from domain.vocabulary import FenceKind, RiskZoneType
-from simulators.geo import distance_m
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class BoundRegion:
 
     def contains(self, lat: float, lon: float) -> bool:
         """True when the point lies inside the region."""
-        return distance_m(self.lat, self.lon, lat, lon) <= self.radius_m
+        return haversine_m(self.lat, self.lon, lat, lon) <= self.radius_m
 
     def feature(self) -> dict[str, Any]:
         """The region as a GeoJSON Feature (circle = Point + radius_m)."""

@@ -1,4 +1,4 @@
-"""Small-scale geometry on WGS-84 points: distances, offsets and bearings, scalar and vectorised.
+"""Small-scale geometry on WGS-84 points: offsets, bearings and clearances (distances: domain.geo).
 
 The simulator works at city scale (tens to a few hundred kilometres), where a spherical earth is
 accurate to well under a percent; that is far below the GPS noise it adds on purpose.
@@ -9,28 +9,11 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-EARTH_RADIUS_M = 6_371_008.8
+from domain.geo import EARTH_RADIUS_M
+
 M_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180.0
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
-def distances_m(
-    lat1: FloatArray | float, lon1: FloatArray | float, lat2: FloatArray | float, lon2: FloatArray | float
-) -> FloatArray:
-    """Haversine distance in metres, element-wise over numpy arrays (broadcasting)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(np.subtract(lon2, lon1))
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * EARTH_RADIUS_M * np.arcsin(np.minimum(1.0, np.sqrt(h))), dtype=np.float64)
 
 
 def offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:

@@ -22,8 +22,8 @@ import orjson
 from domain.assets import Device
 from domain.ids import DeviceId
 from simulators.payloads import Message
-from storage import registry
 from storage.database import Connection
+from storage.devices import register_devices
 from wire.jt808.fields import terminal_digits
 from wire.jt808.framing import Deframer, unwrap, wrap
 from wire.jt808.header import Header, encode_packet, parse_packet
@@ -266,5 +266,5 @@ def seed_terminals(conn: Connection, devices: Iterable[Device]) -> int:
     """Register the fleet's devices as terminals (phone ids) on the same vehicles; returns how many."""
     terminals = phone_devices(devices)
     with conn.transaction():
-        registry.register_devices(conn, terminals)
+        register_devices(conn, terminals)
     return len(terminals)

@@ -11,8 +11,9 @@ import math
 
 import numpy as np
 
+from domain.geo import haversine_m, haversines_m
 from simulators.cities import CITIES, RISK_ZONES
-from simulators.geo import destination, distance_m, distances_m, segment_clearance_m
+from simulators.geo import destination, segment_clearance_m
 
 Point = tuple[float, float]
 
@@ -27,7 +28,7 @@ _ZR = np.asarray([z.radius_m for z in RISK_ZONES])
 
 def clear_of_zones(lat: float, lon: float, gap_m: float = PLACE_GAP_M) -> bool:
     """True when the point is at least gap_m outside every risk zone's edge."""
-    return bool(np.all(distances_m(lat, lon, _ZLAT, _ZLON) - _ZR >= gap_m))
+    return bool(np.all(haversines_m(lat, lon, _ZLAT, _ZLON) - _ZR >= gap_m))
 
 
 def safe_place(city: str, rng: np.random.Generator, *, near: Point | None = None, min_m: float = 0.0) -> Point:
@@ -39,7 +40,7 @@ def safe_place(city: str, rng: np.random.Generator, *, near: Point | None = None
         lat, lon = destination(c.lat, c.lon, rng.random() * 360.0, r)
         if not clear_of_zones(lat, lon):
             continue
-        if near is not None and distance_m(near[0], near[1], lat, lon) < min_m:
+        if near is not None and haversine_m(near[0], near[1], lat, lon) < min_m:
             continue
         return lat, lon
     raise ValueError(f"city {city}: no place clear of risk zones found (min_m={min_m})")
@@ -59,10 +60,10 @@ def route(a: Point, b: Point, rng: np.random.Generator) -> list[Point]:
     Zones within 300 m of either end are exempt: a scenario that parks in or beside a zone
     approaches it on a deliberate last leg.
     """
-    near_end = (distances_m(a[0], a[1], _ZLAT, _ZLON) - _ZR < 300.0) | (
-        distances_m(b[0], b[1], _ZLAT, _ZLON) - _ZR < 300.0
+    near_end = (haversines_m(a[0], a[1], _ZLAT, _ZLON) - _ZR < 300.0) | (
+        haversines_m(b[0], b[1], _ZLAT, _ZLON) - _ZR < 300.0
     )
-    length = distance_m(a[0], a[1], b[0], b[1])
+    length = haversine_m(a[0], a[1], b[0], b[1])
     candidates: list[list[Point]] = []
     if length > HIGHWAY_M:
         mid = ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)

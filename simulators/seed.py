@@ -7,8 +7,10 @@ from domain.ids import FenceId, LoanId
 from geofence.fence import Fence
 from simulators.cities import region_features, risk_zone_features
 from simulators.fleet import Fleet
-from storage import registry
 from storage.database import Connection
+from storage.devices import register_devices
+from storage.loans import upsert_loans
+from storage.vehicles import upsert_vehicles
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +23,9 @@ def seed_fleet(conn: Connection, fleet: Fleet) -> tuple[int, int, int]:
     """
     vehicles, devices, loans = fleet.vehicles(), fleet.devices(), fleet.loans()
     with conn.transaction():
-        registry.upsert_vehicles(conn, vehicles)
-        registry.register_devices(conn, devices)
-        registry.upsert_loans(conn, loans)
+        upsert_vehicles(conn, vehicles)
+        register_devices(conn, devices)
+        upsert_loans(conn, loans)
     log.info(
         "seeded %d vehicles, %d devices, %d loans (prefix %s)", len(vehicles), len(devices), len(loans), fleet.id_prefix
     )

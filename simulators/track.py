@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from simulators.geo import FloatArray, bearing_deg, distance_m
+from domain.geo import haversine_m
+from simulators.geo import FloatArray, bearing_deg
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -83,7 +84,7 @@ class TrackBuilder:
         """Move through the waypoints at speed_kmh (ignition off means towed or carried)."""
         mps = speed_kmh / 3.6
         for lat, lon in waypoints:
-            d = distance_m(self._lat[-1], self._lon[-1], lat, lon)
+            d = haversine_m(self._lat[-1], self._lon[-1], lat, lon)
             if d < 1.0:
                 continue
             self._append(self.now + max(1, round(d / mps)), lat, lon, ignition)
@@ -107,7 +108,7 @@ class TrackBuilder:
         heading = np.zeros(n)
         last_heading = 0.0
         for k in range(n):
-            d = distance_m(lat[k], lon[k], lat[k + 1], lon[k + 1])
+            d = haversine_m(lat[k], lon[k], lat[k + 1], lon[k + 1])
             if d >= 1.0:
                 speed[k] = d / (t[k + 1] - t[k]) * 3.6
                 last_heading = bearing_deg(lat[k], lon[k], lat[k + 1], lon[k + 1])

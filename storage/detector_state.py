@@ -3,7 +3,7 @@
 The state arrives already encoded (alerts.state_codec): this module only moves text in and out.
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,13 @@ _UPSERT = """
     ON CONFLICT (device_id) DO UPDATE
         SET last_ts = EXCLUDED.last_ts, state = EXCLUDED.state, updated_at = now()
 """
+
+# The judge's offline verdict as the state stores it: alerts.motion.DeviceState.offline_open, set
+# by the sweep once the silence passed the device's own threshold (its kind, schedule, learned
+# cadence and its loan portfolio's policy) and cleared by its next report. It is kept for every
+# registered device, with or without a loan, and a collector resolving the alert does not clear it.
+OFFLINE_KEY = "offline_open"
+JUDGED_OFFLINE_SQL = f"coalesce((ds.state ->> '{OFFLINE_KEY}')::boolean, false)"  # over device_state ds
 
 # (device, its latest report, the state's JSON text)
 Saved = tuple[DeviceId, datetime | None, str]
@@ -55,3 +62,12 @@ def _copy_text(value: str) -> str:
 def load_all(conn: Connection) -> list[tuple[DeviceId, dict[str, Any]]]:
     """Every stored state, as its JSON."""
     return [(DeviceId(r[0]), r[1]) for r in conn.execute("SELECT device_id, state FROM device_state").fetchall()]
+
+
+def judged_offline(conn: Connection, device_ids: Collection[str]) -> set[DeviceId]:
+    """Those of these devices the detectors judge offline now."""
+    rows = conn.execute(
+        f"SELECT ds.device_id FROM device_state ds WHERE ds.device_id = ANY(%s) AND {JUDGED_OFFLINE_SQL}",
+        (list(device_ids),),
+    ).fetchall()
+    return {DeviceId(r[0]) for r in rows}

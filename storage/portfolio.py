@@ -4,9 +4,7 @@ from dataclasses import dataclass
 
 from storage.alert_queries import BUCKET_SQL, LIVE_SQL
 from storage.database import Connection
-
-# DESIGN.md: a wired unit silent for 24 h is offline; the portfolio figure uses that one bar.
-OFFLINE_AFTER_H = 24
+from storage.detector_state import JUDGED_OFFLINE_SQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +16,10 @@ class Portfolio:
 
 
 def stats(conn: Connection) -> Portfolio:
-    """The portfolio figures, from live alerts and the positions of active devices."""
+    """The portfolio figures, from live alerts and the active devices' state.
+
+    An active device is offline when it never reported or the detectors judge it so (its own
+    threshold, not one bar for every kind), as the vehicle status says."""
     grid: dict[str, dict[str, int]] = {}
     rows = conn.execute(
         f"""
@@ -32,16 +33,14 @@ def stats(conn: Connection) -> Portfolio:
     for kind, bucket, count in rows:
         grid.setdefault(str(kind), {})[str(bucket)] = int(count)
     devices = conn.execute(
-        """
+        f"""
         SELECT count(*),
-               count(*) FILTER (WHERE NOT EXISTS (
-                    SELECT 1 FROM positions p
-                     WHERE p.device_id = d.device_id
-                       AND p.ts > now() - make_interval(hours => %s)))
+               count(*) FILTER (WHERE {JUDGED_OFFLINE_SQL} OR NOT EXISTS (
+                    SELECT 1 FROM positions p WHERE p.device_id = d.device_id))
           FROM devices d
+          LEFT JOIN device_state ds ON ds.device_id = d.device_id
          WHERE d.active
-        """,
-        (OFFLINE_AFTER_H,),
+        """
     ).fetchone()
     zones = conn.execute(
         f"""

@@ -13,28 +13,12 @@ from datetime import date, datetime
 import psycopg
 from psycopg.types.json import Jsonb
 
-from domain.position import Position
+from domain.position import REPORTED_FIELDS, Position
 from storage import maintenance
 from storage.database import Connection
 from storage.migrate import Layout
 
-COLUMNS = (
-    "device_id",
-    "ts",
-    "lat",
-    "lon",
-    "accuracy_m",
-    "speed_kmh",
-    "heading",
-    "ignition",
-    "source",
-    "battery_pct",
-    "power_v",
-    "alarms",
-    "seq",
-    "extra",
-    "received_at",
-)
+COLUMNS = (*REPORTED_FIELDS, "extra", "received_at")
 COPY_TYPES = (
     "text",
     "timestamptz",

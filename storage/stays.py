@@ -6,15 +6,17 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from domain.position import COARSE_ACCURACY_M
 from storage.database import Connection
 
-# The night hours of alerts.relocation.at_night, in local time.
+# The night hours of alerts.relocation.at_night, in local time; precise as Position.coarse says
+# (a GPS fix no coarser than COARSE_ACCURACY_M).
 _NIGHT_FIXES = """
     SELECT device_id, extract(epoch FROM ts), lat, lon
     FROM positions
     WHERE device_id = ANY(%(devices)s)
       AND ts >= %(since)s AND ts < %(until)s
-      AND source = 'gps' AND coalesce(accuracy_m, 0) <= 500
+      AND source = 'gps' AND coalesce(accuracy_m, 0) <= %(coarse_m)s
       AND (extract(hour FROM ts AT TIME ZONE %(tz)s) >= %(night_from)s
            OR extract(hour FROM ts AT TIME ZONE %(tz)s) < %(night_until)s)
     ORDER BY device_id, ts
@@ -33,10 +35,8 @@ def night_fixes(
     hours: tuple[int, int],
 ) -> dict[str, Track]:
     """Per device: (epoch seconds, lat, lon) of its precise fixes at local `hours` (from, until), in time order."""
-    params = {"devices": list(devices), "since": since, "until": until, "tz": timezone}
-    rows = conn.execute(
-        _NIGHT_FIXES, params | {"night_from": hours[0], "night_until": hours[1]}
-    ).fetchall()
+    params = {"devices": list(devices), "since": since, "until": until, "tz": timezone, "coarse_m": COARSE_ACCURACY_M}
+    rows = conn.execute(_NIGHT_FIXES, params | {"night_from": hours[0], "night_until": hours[1]}).fetchall()
     grouped: dict[str, list[tuple[float, float, float]]] = {}
     for device_id, epoch, lat, lon in rows:
         grouped.setdefault(device_id, []).append((float(epoch), lat, lon))

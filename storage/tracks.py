@@ -71,7 +71,7 @@ _ACCESS_COLUMNS = """
     l.assigned_collector, l.borrower_name,
     coalesce(bool_or(a.status = 'assigned'), false),
     coalesce(bool_or(a.kind IN ('tamper', 'offline', 'power_cut')), false),
-    (SELECT h.kind || coalesce(' until ' || h.until::text, '')  -- as loans_admin.hold_in_force
+    (SELECT h.kind || coalesce(' until ' || h.until::text, '')  -- as loans.hold_in_force
        FROM loan_holds h
       WHERE h.loan_id = l.loan_id
         AND h.released_at IS NULL

@@ -17,7 +17,7 @@ from api.holds import is_adverse, refuse_if_held
 from api.models.alerts import Alert, AlertDetail, AlertPage
 from api.policy import NO_LOAN, location_access
 from domain.vocabulary import AlertKind, AlertStatus, Bucket, Disposition
-from storage import alert_queries, audit, loans_admin, tracks, webhooks
+from storage import alert_queries, audit, loans, tracks, webhooks
 from storage import alerts as alert_store
 from storage.alert_queries import AlertFilter, AlertRow
 from storage.database import Connection
@@ -180,9 +180,7 @@ def transition_alert(
     with conn.transaction():
         row, _ = _visible(conn, who, alert_id, for_update=True)
         if row.loan_id is not None and is_adverse(event.value, body.disposition):
-            refuse_if_held(
-                loans_admin.hold_in_force(conn, row.loan_id), f"{event.value} ({body.disposition or 'recovery'})"
-            )
+            refuse_if_held(loans.hold_in_force(conn, row.loan_id), f"{event.value} ({body.disposition or 'recovery'})")
         if event == AlertEvent.ASSIGN and body.assignee is not None:
             check_alert_assignee(conn, body.assignee, row.assigned_collector)
         try:

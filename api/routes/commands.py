@@ -15,9 +15,9 @@ from api.errors import AUTHENTICATED, BODY, NotFound, Unavailable, problems
 from api.holds import refuse_if_held
 from api.models.devices import CommandSent
 from api.routes.devices import DeviceIdPath
-from storage import audit, device_admin, tracks
+from storage import audit, devices, tracks
 from storage.database import Connection
-from storage.device_admin import DeviceNotFound
+from storage.devices import DeviceNotFound
 
 router = APIRouter(prefix="/api/v1/devices", tags=["commands"], responses=problems(*AUTHENTICATED))
 
@@ -31,7 +31,7 @@ def _record(
     conn: Connection, who: Principal, device_id: str, body: CommandIn, payload: dict[str, Any], error: str | None
 ) -> int:
     with conn.transaction():
-        command_id = device_admin.log_command(
+        command_id = devices.log_command(
             conn,
             device_id=device_id,
             command=body.command,
@@ -69,7 +69,7 @@ async def send_command(
 ) -> dict[str, Any]:
     """Accepted once the broker has the message (PUBACK); 503 when the broker is unreachable."""
     try:
-        device = await run_in_threadpool(device_admin.get_device, conn, device_id)
+        device = await run_in_threadpool(devices.get_device, conn, device_id)
     except DeviceNotFound as exc:
         raise NotFound(f"device {device_id} is not registered") from exc
     vehicle = await run_in_threadpool(tracks.vehicle_loan, conn, device.vin) if device.vin else None

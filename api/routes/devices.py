@@ -12,8 +12,9 @@ from api.deps import TEXT, Conn, require
 from api.errors import AUTHENTICATED, BODY, NotFound, problems
 from api.models.devices import Device, DevicePage
 from domain.vocabulary import DeviceKind
-from storage import device_admin
-from storage.device_admin import DeviceNotFound, VehicleNotFound
+from storage import devices
+from storage.devices import DeviceNotFound
+from storage.vehicles import VehicleNotFound
 
 router = APIRouter(prefix="/api/v1/devices", tags=["devices"], responses=problems(*AUTHENTICATED))
 
@@ -47,7 +48,7 @@ def list_devices(
 ) -> dict[str, Any]:
     """A page of devices."""
     after = cursor.decode(cursor_, (str,))[0] if cursor_ else None
-    rows = device_admin.list_devices(conn, vin=vin, after=after, limit=limit)
+    rows = devices.list_devices(conn, vin=vin, after=after, limit=limit)
     following = cursor.encode(rows[-1].device_id) if len(rows) == limit else None
     return {"items": [asdict(r) for r in rows], "next_cursor": following}
 
@@ -67,11 +68,11 @@ def register(
 ) -> dict[str, Any]:
     """201 when new; its vehicle, if named, must exist."""
     try:
-        created = device_admin.register(conn, {"device_id": device_id, **body.model_dump()} | {"kind": body.kind.value})
+        created = devices.register(conn, {"device_id": device_id, **body.model_dump()} | {"kind": body.kind.value})
     except VehicleNotFound as exc:
         raise NotFound(f"vin: vehicle {body.vin} does not exist", field="vin") from exc
     response.status_code = 201 if created else 200
-    return asdict(device_admin.get_device(conn, device_id))
+    return asdict(devices.get_device(conn, device_id))
 
 
 @router.put(
@@ -85,12 +86,12 @@ def pair(
 ) -> dict[str, Any]:
     """Fit the device to a vehicle (or take it off)."""
     try:
-        device_admin.pair(conn, device_id, body.vin)
+        devices.pair(conn, device_id, body.vin)
     except VehicleNotFound as exc:
         raise NotFound(f"vin: vehicle {body.vin} does not exist", field="vin") from exc
     except DeviceNotFound as exc:
         raise NotFound(f"device {device_id} is not registered") from exc
-    return asdict(device_admin.get_device(conn, device_id))
+    return asdict(devices.get_device(conn, device_id))
 
 
 @router.put(
@@ -107,7 +108,7 @@ def cadence(
 ) -> dict[str, Any]:
     """The offline detector judges silence against these."""
     try:
-        device_admin.set_cadence(
+        devices.set_cadence(
             conn,
             device_id,
             moving_s=body.moving_interval_s,
@@ -116,4 +117,4 @@ def cadence(
         )
     except DeviceNotFound as exc:
         raise NotFound(f"device {device_id} is not registered") from exc
-    return asdict(device_admin.get_device(conn, device_id))
+    return asdict(devices.get_device(conn, device_id))

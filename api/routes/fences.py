@@ -14,7 +14,7 @@ from domain.ids import FenceId
 from domain.vocabulary import FenceKind
 from geofence.errors import GeofenceError
 from geofence.fence import Fence
-from storage import fences, loans_admin, tracks
+from storage import fences, loans, tracks
 from storage.database import Connection
 from storage.fences import FenceNotFound
 
@@ -77,7 +77,7 @@ def _scoped(conn: Connection, who: Principal, features: list[dict[str, Any]]) ->
     collector = who.scope_collector
     if collector is None:
         return features
-    own = loans_admin.loan_ids_of_collector(conn, collector)
+    own = loans.loan_ids_of_collector(conn, collector)
     for feature in features:
         properties = feature["properties"]
         properties["loan_ids"] = [x for x in properties.get("loan_ids", []) if x in own]

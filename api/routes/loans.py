@@ -17,9 +17,9 @@ from api.policy import LocationAccess, location_access
 from domain.vocabulary import LegalHold, LoanStatus
 from geofence.admin_regions import admin_regions
 from geofence.errors import UnknownRegion
-from storage import audit, loans_admin, tracks
+from storage import audit, loans, tracks
 from storage.database import Connection
-from storage.loans_admin import HoldExists, LoanNotFound
+from storage.loans import HoldExists, LoanNotFound
 
 router = APIRouter(prefix="/api/v1/loans", tags=["loans"], responses=problems(*AUTHENTICATED))
 
@@ -84,7 +84,7 @@ def save(conn: Connection, who: Principal, loan_id: str, loan: LoanIn) -> bool:
     enabled collector; a push that leaves the field out keeps the assignment."""
     values = {"loan_id": loan_id, **loan.model_dump(mode="python")} | {"status": loan.status.value}
     try:
-        current = loans_admin.collector_of(conn, loan_id)
+        current = loans.collector_of(conn, loan_id)
     except LoanNotFound:
         current = None
     if "assigned_collector" not in loan.model_fields_set:
@@ -93,7 +93,7 @@ def save(conn: Connection, who: Principal, loan_id: str, loan: LoanIn) -> bool:
         admitted(who, Family.LOANS_ASSIGN)
         if loan.assigned_collector is not None:
             check_collector(conn, loan.assigned_collector)
-    return loans_admin.upsert_loan(conn, values)
+    return loans.upsert_loan(conn, values)
 
 
 def _access(conn: Connection, loan_ids: list[str]) -> dict[str, LocationAccess]:
@@ -104,7 +104,7 @@ def _access(conn: Connection, loan_ids: list[str]) -> dict[str, LocationAccess]:
 def visible_loan(conn: Connection, who: Principal, loan_id: str) -> dict[str, Any]:
     """The loan as this caller may see it; 404 (audited) outside the caller's scope."""
     try:
-        row = loans_admin.get_loan(conn, loan_id)
+        row = loans.get_loan(conn, loan_id)
     except LoanNotFound:
         row = None
     if row is None or not who.sees_loan(row.assigned_collector):
@@ -126,7 +126,7 @@ def list_loans(
 ) -> dict[str, Any]:
     """A page of loans; collectors see only their own."""
     after = cursor.decode(cursor_, (str,))[0] if cursor_ else None
-    rows = loans_admin.list_loans(
+    rows = loans.list_loans(
         conn,
         collector=who.scope_collector,
         status=status.value if status else None,
@@ -175,7 +175,7 @@ def settle(
 ) -> dict[str, Any]:
     """Settled loans stop being monitored."""
     try:
-        loans_admin.set_fields(conn, loan_id, status=LoanStatus.SETTLED.value, days_past_due=0)
+        loans.set_fields(conn, loan_id, status=LoanStatus.SETTLED.value, days_past_due=0)
     except LoanNotFound as exc:
         raise NotFound(f"loan {loan_id} does not exist") from exc
     return visible_loan(conn, who, loan_id)
@@ -197,7 +197,7 @@ def add_hold(
     """Alerts on a held loan stay on record but leave the actionable queue; its location and the
     recovery actions are withheld while the hold is in force. One open hold per kind (409)."""
     try:
-        hold_id = loans_admin.add_hold(conn, loan_id, body.kind.value, body.until, body.note)
+        hold_id = loans.add_hold(conn, loan_id, body.kind.value, body.until, body.note)
     except LoanNotFound as exc:
         raise NotFound(f"loan {loan_id} does not exist") from exc
     except HoldExists as exc:
@@ -215,7 +215,7 @@ def release_hold(
     hold_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
 ) -> dict[str, Any]:
     """Release one open hold."""
-    if not loans_admin.release_hold(conn, loan_id, hold_id):
+    if not loans.release_hold(conn, loan_id, hold_id):
         raise NotFound(f"loan {loan_id} has no open hold {hold_id}")
     return visible_loan(conn, who, loan_id)
 
@@ -236,7 +236,7 @@ def assign(
     if body.collector is not None:
         check_collector(conn, body.collector)
     try:
-        loans_admin.set_fields(conn, loan_id, assigned_collector=body.collector)
+        loans.set_fields(conn, loan_id, assigned_collector=body.collector)
     except LoanNotFound as exc:
         raise NotFound(f"loan {loan_id} does not exist") from exc
     return visible_loan(conn, who, loan_id)

@@ -8,7 +8,7 @@ is downsampled to about MAX_POINTS bins (positions_5min on TimescaleDB, date_bin
 import csv
 import io
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -20,7 +20,7 @@ from api.deps import TEXT, Credentials, limit_location_reads, session
 from api.errors import AUTHENTICATED, LocationRestricted, NotFound, Unprocessable, problems
 from api.models.vehicles import Track, VehicleStatus
 from api.policy import location_access, mask
-from storage import audit, tracks
+from storage import audit, detector_state, tracks
 from storage.database import Connection
 from storage.migrate import Layout, current_layout
 from storage.tracks import TrackPoint, VehicleLoan
@@ -30,7 +30,6 @@ router = APIRouter(prefix="/api/v1/vehicles", tags=["vehicles"], responses=probl
 RAW_SPAN = timedelta(hours=6)
 MAX_SPAN = timedelta(days=31)
 MAX_POINTS = 2000
-OFFLINE_AFTER = timedelta(hours=24)  # DESIGN.md: a wired unit silent for 24 h is offline
 
 Vin = Annotated[str, Path(min_length=1, max_length=64, pattern=TEXT)]
 Purpose = Annotated[
@@ -59,10 +58,12 @@ def vehicle_status(request: Request, credentials: Credentials, vin: Vin, purpose
 def _status(conn: Connection, who: Principal, vin: str, purpose: str) -> dict[str, Any]:
     vehicle = _vehicle(conn, who, vin, read="location_read", purpose=purpose)
     access = location_access(vehicle)
-    now = datetime.now(UTC)
+    fixes = tracks.last_fixes(conn, vin)
+    # Online: heard from, and not judged offline by the detectors (each device by its own threshold).
+    offline = detector_state.judged_offline(conn, [f.device_id for f in fixes])
     devices = []
-    for fix in tracks.last_fixes(conn, vin):
-        online = fix.ts is not None and now - fix.ts < OFFLINE_AFTER
+    for fix in fixes:
+        online = fix.ts is not None and fix.device_id not in offline
         entry: dict[str, Any] = {"device_id": fix.device_id, "kind": fix.kind, "active": fix.active}
         entry |= {"last_fix_at": fix.ts, "online": online, "alarms": fix.alarms or [], "lat": fix.lat, "lon": fix.lon}
         if access.precise:

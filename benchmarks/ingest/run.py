@@ -26,9 +26,11 @@ from benchmarks.local_mosquitto import PrivateMosquitto
 from domain.assets import Device, Vehicle
 from domain.ids import DeviceId, Vin
 from domain.vocabulary import DeviceKind
-from storage import migrate, registry
+from storage import migrate
 from storage.database import connect
+from storage.devices import register_devices
 from storage.migrate import TimescaleMode
+from storage.vehicles import upsert_vehicles
 
 
 @contextlib.contextmanager
@@ -111,8 +113,8 @@ def _wait_count(url: str, target: int, timeout: float) -> float:
 
 def _register(url: str, devices: list[str]) -> None:
     with connect(url, autocommit=True) as conn, conn.transaction():
-        registry.upsert_vehicles(conn, [Vehicle(Vin(f"V{d[6:]}")) for d in devices])
-        registry.register_devices(conn, [Device(DeviceId(d), DeviceKind.WIRED, Vin(f"V{d[6:]}")) for d in devices])
+        upsert_vehicles(conn, [Vehicle(Vin(f"V{d[6:]}")) for d in devices])
+        register_devices(conn, [Device(DeviceId(d), DeviceKind.WIRED, Vin(f"V{d[6:]}")) for d in devices])
 
 
 def _create_session(db: str, mqtt: str, probe: list[tuple[str, bytes]]) -> None:

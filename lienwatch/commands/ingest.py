@@ -20,9 +20,11 @@ from ingest.store import BatchStore
 from lienwatch import wiring
 from lienwatch.services import database_url, mqtt_url
 from lienwatch.settings import Settings
-from storage import quarantine, registry
+from storage import quarantine
 from storage.database import connect
+from storage.devices import register_devices
 from storage.errors import StorageError
+from storage.vehicles import unknown_vins, upsert_vehicles
 
 console = Console()
 devices_app = typer.Typer(help="Register trackers before they report.", no_args_is_help=True)
@@ -99,8 +101,8 @@ def gateway_jt808(
 def _save(settings: Settings, devices: list[Device]) -> None:
     with database_url(settings) as db, connect(db, autocommit=True) as conn, conn.transaction():
         vins = {d.vin for d in devices if d.vin}
-        registry.upsert_vehicles(conn, [Vehicle(vin) for vin in sorted(vins)])
-        registry.register_devices(conn, devices)
+        upsert_vehicles(conn, [Vehicle(vin) for vin in sorted(vins)])
+        register_devices(conn, devices)
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -129,9 +131,9 @@ def register(
     try:
         with database_url(settings) as db, connect(db, autocommit=True) as conn, conn.transaction():
             # As the API refuses it: a device is fitted to a vehicle the loan system has sent.
-            if device.vin and registry.unknown_vins(conn, [device.vin]):
+            if device.vin and unknown_vins(conn, [device.vin]):
                 raise _fail(f"vin: vehicle {device.vin} does not exist", 2)
-            registry.register_devices(conn, [device])
+            register_devices(conn, [device])
     except StorageError as exc:
         raise _fail(str(exc)) from exc
     console.print(f"registered {device.device_id} ({device.kind.value})", highlight=False)

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from domain.geo import haversines_m
 from domain.vocabulary import AlertKind
 from simulators.cities import REGIONS
 from simulators.fleet import Casting, Member
-from simulators.geo import FloatArray, distances_m
+from simulators.geo import FloatArray
 from simulators.labels import Label
 from simulators.routine import DAY_S, HOUR_S, live, local_midnight
 from simulators.track import BoolArray, Track, TrackBuilder
@@ -109,7 +110,7 @@ def first_time(track: Track, t0: int, t1: int, test: Callable[[FloatArray, Float
 
 def outside(lat: float, lon: float, radius_m: float) -> Callable[[FloatArray, FloatArray], BoolArray]:
     """A test for first_time: farther than radius_m from the point."""
-    return lambda a, b: np.asarray(distances_m(lat, lon, a, b) > radius_m)
+    return lambda a, b: np.asarray(haversines_m(lat, lon, a, b) > radius_m)
 
 
 def label(

@@ -8,10 +8,11 @@ import dataclasses
 
 import numpy as np
 
+from domain.geo import haversine_m, haversines_m
 from domain.vocabulary import AlertKind, DeviceAlarm
 from simulators.cities import REGIONS
 from simulators.fleet import Member
-from simulators.geo import destination, distance_m, distances_m
+from simulators.geo import destination
 from simulators.routes import clear_of_zones, safe_place
 from simulators.routine import HOUR_S, drive_to
 from simulators.scenarios.base import (
@@ -74,7 +75,7 @@ def device_separation(member: Member, ctx: Context, rng: np.random.Generator) ->
     avoid = (places.work, *places.favourites)
     for _ in range(200):
         spot = safe_place(member.city, rng, near=places.home, min_m=3_000.0)
-        if min(distance_m(spot[0], spot[1], p[0], p[1]) for p in avoid) >= 3_000.0:
+        if min(haversine_m(spot[0], spot[1], p[0], p[1]) for p in avoid) >= 3_000.0:
             break
     else:
         raise ScenarioError("device_separation: no drop-off place 3 km from home, work and errands")
@@ -98,7 +99,7 @@ def device_separation(member: Member, ctx: Context, rng: np.random.Generator) ->
     t_pair = None
     for t, lat, lon in zip(after.t.tolist(), after.lat.tolist(), after.lon.tolist(), strict=True):
         near = np.abs(wired.t - t) <= 600
-        if near.any() and distances_m(lat, lon, wired.lat[near], wired.lon[near]).min() > 1_200.0:
+        if near.any() and haversines_m(lat, lon, wired.lat[near], wired.lon[near]).min() > 1_200.0:
             t_pair = int(t)
             break
     if t_pair is None:

@@ -7,10 +7,11 @@ the plan, so they stay true whatever the routes turned out to be.
 
 import numpy as np
 
+from domain.geo import haversine_m
 from domain.vocabulary import AlertKind, RiskZoneType
 from simulators.cities import CITIES, REGIONS, zones_in
 from simulators.fleet import Member, Places
-from simulators.geo import destination, distance_m
+from simulators.geo import destination
 from simulators.routes import clear_of_zones, safe_place
 from simulators.routine import DAY_S, HOUR_S, drive_to, live, local_midnight
 from simulators.scenarios.base import (
@@ -123,7 +124,7 @@ def tow(member: Member, ctx: Context, rng: np.random.Generator) -> Outcome:
     t_start = b.now
     here = b.where
     spot = safe_place(member.city, rng, near=here, min_m=3_000.0)
-    while distance_m(here[0], here[1], spot[0], spot[1]) > 10_000.0:
+    while haversine_m(here[0], here[1], spot[0], spot[1]) > 10_000.0:
         spot = safe_place(member.city, rng, near=here, min_m=3_000.0)
     b.drive([spot], float(rng.uniform(25.0, 40.0)), ignition=False)
     t_end = b.now

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.cli import users_app
 from domain.ids import Vin
-from storage import quarantine, registry
+from storage import quarantine
+from storage.loans import loans_by_vin
 from storage.quarantine import QuarantineRow
 from tests.support.api_harness import add_alert, add_device, add_loan, add_user, auth, own_database, unique
 
@@ -146,7 +147,7 @@ def test_a_loans_portfolio_is_pushed_read_and_judged_by_its_thresholds(
     assert stored.status_code in (200, 201) and stored.json()["portfolio"] == "subprime-2026"
     assert client.get(f"/api/v1/loans/{loan_id}", headers=loan_system).json()["portfolio"] == "subprime-2026"
     with psycopg.connect(db) as conn:
-        assert registry.loans_by_vin(conn, [vin])[Vin(vin)].portfolio == "subprime-2026"  # what the detectors read
+        assert loans_by_vin(conn, [vin])[Vin(vin)].portfolio == "subprime-2026"  # what the detectors read
     for bad in ("", " subprime", "sub\x00prime"):
         refused = client.put(f"/api/v1/loans/{loan_id}", json={"vin": vin, "portfolio": bad}, headers=loan_system)
         assert refused.status_code == 422, bad

@@ -2,6 +2,7 @@
 check; coarse otherwise; every location read audited with its purpose."""
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -10,7 +11,14 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from alerts import absence, state_codec
+from alerts.motion import DeviceState
+from alerts.thresholds import Thresholds
 from api.app import create_app
+from domain.assets import Device
+from domain.ids import DeviceId
+from domain.vocabulary import DeviceKind
+from storage import detector_state, portfolio
 from storage.errors import MigrationError
 from tests.support.api_harness import (
     NOW,
@@ -155,6 +163,38 @@ def test_an_open_device_alert_opens_the_track_of_a_current_loan(
     add_alert(db, loan_id, vin, kind=kind, severity="high")
     response = _track(client, token, vin, 1)
     assert response.status_code == 200 and len(response.json()["points"]) == 60
+
+
+def _judged(db: str, device: Device, silent: timedelta, th: Thresholds) -> None:
+    """The device last heard `silent` ago, its state saved as the detectors' sweep leaves it."""
+    add_positions(db, device.device_id, [(NOW - silent, *SHANGHAI)])
+    state = DeviceState(last_ts=NOW - silent, fix_ts=NOW - silent, lat=SHANGHAI[0], lon=SHANGHAI[1])
+    flagged = absence.offline([absence.Watch(device, state, th)], NOW, th)
+    state = dataclasses.replace(state, offline_open=bool(flagged))
+    with psycopg.connect(db, autocommit=True) as conn, conn.transaction():
+        detector_state.save(conn, [(device.device_id, state.last_ts, state_codec.encode(state, None))])
+
+
+def test_online_is_the_detectors_verdict_by_each_devices_own_threshold(
+    client: TestClient, db: str, collector: tuple[str, str]
+) -> None:
+    name, token = collector
+    with psycopg.connect(db) as conn:
+        before = portfolio.stats(conn).devices_offline
+    _, vin = add_loan(db, dpd=0, collector=name)
+    # A wireless unit on a 72 h schedule silent for 30 h has missed nothing; a wired unit of a
+    # portfolio whose policy says 6 h is offline after 8 h, well inside a fixed 24 h bar.
+    wireless = Device(
+        DeviceId(add_device(db, vin, kind="wireless")), DeviceKind.WIRELESS, scheduled_interval_s=72 * 3600
+    )
+    wired = Device(DeviceId(add_device(db, vin)), DeviceKind.WIRED)
+    _judged(db, wireless, timedelta(hours=30), Thresholds())
+    _judged(db, wired, timedelta(hours=8), Thresholds(wired_offline_s=6 * 3600.0))
+    body = client.get(f"/api/v1/vehicles/{vin}", params={"purpose": "weekly review"}, headers=auth(token)).json()
+    online = {d["device_id"]: d["online"] for d in body["devices"]}
+    assert online == {wireless.device_id: True, wired.device_id: False}
+    with psycopg.connect(db) as conn:
+        assert portfolio.stats(conn).devices_offline == before + 1
 
 
 def test_a_location_read_needs_a_purpose_and_sane_times(client: TestClient, db: str) -> None:

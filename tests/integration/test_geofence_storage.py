@@ -14,8 +14,9 @@ from geofence.fence import Fence
 from geofence.geojson import parse_geometry
 from geofence.hours import ActiveHours
 from storage import fences as store
-from storage import registry
 from storage.database import Connection, connect
+from storage.loans import upsert_loans
+from storage.vehicles import upsert_vehicles
 
 pytestmark = pytest.mark.db
 
@@ -33,9 +34,9 @@ def loans(conn: Connection) -> tuple[LoanId, LoanId]:
     """An active and a settled loan of this test's own."""
     tag = uuid.uuid4().hex[:8]
     vin = Vin(f"VIN{tag}")
-    registry.upsert_vehicles(conn, [Vehicle(vin)])
+    upsert_vehicles(conn, [Vehicle(vin)])
     active, settled = LoanId(f"A-{tag}"), LoanId(f"S-{tag}")
-    registry.upsert_loans(conn, [Loan(active, vin), Loan(settled, vin, status=LoanStatus.SETTLED)])
+    upsert_loans(conn, [Loan(active, vin), Loan(settled, vin, status=LoanStatus.SETTLED)])
     return active, settled
 
 

@@ -18,7 +18,9 @@ from domain.vocabulary import DeviceKind
 from ingest import runner
 from lienwatch import wiring
 from lienwatch.settings import Settings
-from storage import registry
+from storage.devices import register_devices
+from storage.loans import upsert_loans
+from storage.vehicles import upsert_vehicles
 from tests.integration.jt808_harness import SECRET, SocketTerminal, bcd_time
 from tests.support.ingest_harness import count, publish, wait_for
 from tests.unit.jt808_bytes import frame, location
@@ -30,17 +32,15 @@ def test_a_wired_terminal_and_a_wireless_mqtt_unit_far_apart_raise_separation(in
     tag = uuid.uuid4().hex[:6]
     phone, wireless, vin = "0139" + str(int(tag, 16) % 10**8).zfill(8), f"wl-{tag}", Vin(f"VSEP{tag}")
     with psycopg.connect(ingest_db, autocommit=True) as conn:
-        registry.upsert_vehicles(conn, [Vehicle(vin)])
-        registry.register_devices(
+        upsert_vehicles(conn, [Vehicle(vin)])
+        register_devices(
             conn,
             [
                 Device(DeviceId(phone), DeviceKind.WIRED, vin),
                 Device(DeviceId(wireless), DeviceKind.WIRELESS, vin, scheduled_interval_s=3600),
             ],
         )
-        registry.upsert_loans(
-            conn, [Loan(LoanId(f"L-{tag}"), vin, days_past_due=40, outstanding_balance=Decimal(50000))]
-        )
+        upsert_loans(conn, [Loan(LoanId(f"L-{tag}"), vin, days_past_due=40, outstanding_balance=Decimal(50000))])
     settings = Settings(
         database_url=ingest_db,
         mqtt_url=mqtt_url,

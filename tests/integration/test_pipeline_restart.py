@@ -14,8 +14,11 @@ from domain.position import Position
 from domain.vocabulary import DeviceKind, FenceKind
 from geofence.fence import Fence
 from ingest.detectors import DetectorSink
-from storage import fences, migrate, registry
+from storage import fences, migrate
+from storage.devices import register_devices
+from storage.loans import upsert_loans
 from storage.positions import PositionWriter
+from storage.vehicles import upsert_vehicles
 
 pytestmark = pytest.mark.db
 
@@ -41,11 +44,9 @@ def _judge(url: str, batch: list[Position]) -> None:
 def test_a_region_exit_after_a_restart_is_still_seen(fresh_db: str) -> None:
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         migrate.migrate(conn, timescale="off")
-        registry.upsert_vehicles(conn, [Vehicle(Vin("VRS1"))])
-        registry.register_devices(conn, [Device(DeviceId("rs-1"), DeviceKind.WIRED, Vin("VRS1"))])
-        registry.upsert_loans(
-            conn, [Loan(LoanId("L-RS1"), Vin("VRS1"), days_past_due=40, outstanding_balance=Decimal(50000))]
-        )
+        upsert_vehicles(conn, [Vehicle(Vin("VRS1"))])
+        register_devices(conn, [Device(DeviceId("rs-1"), DeviceKind.WIRED, Vin("VRS1"))])
+        upsert_loans(conn, [Loan(LoanId("L-RS1"), Vin("VRS1"), days_past_due=40, outstanding_balance=Decimal(50000))])
         region = Fence(
             FenceId(0), "Shanghai 30 km", FenceKind.ALLOWED_REGION, Point(SHANGHAI[1], SHANGHAI[0]), radius_m=30_000.0
         )

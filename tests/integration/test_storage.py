@@ -10,8 +10,10 @@ import pytest
 from domain.assets import Loan, Vehicle
 from domain.ids import DeviceId, LoanId, Vin
 from domain.position import Position
-from storage import maintenance, migrate, registry
+from storage import maintenance, migrate, stays
+from storage.loans import loans_by_vin, upsert_loans
 from storage.positions import PositionWriter
+from storage.vehicles import upsert_vehicles
 
 pytestmark = pytest.mark.db
 
@@ -157,14 +159,32 @@ def test_track_downsampling_query_runs_on_the_native_layout(migrated_db: str) ->
     assert date(2026, 11, 28) == buckets[0][0].date()
 
 
+def test_night_fixes_are_the_precise_ones_as_a_position_judges_them(migrated_db: str) -> None:
+    at = datetime(2026, 11, 28, 23, 0, tzinfo=UTC)
+    batch = [
+        Position(DeviceId(f"night-{n}"), at, 31.2, 121.4, received_at=at, accuracy_m=acc, source=source)
+        for n, (acc, source) in enumerate([(None, "gps"), (500.0, "gps"), (501.0, "gps"), (20.0, "lbs")])
+    ]
+    assert [p.coarse for p in batch] == [False, False, True, True]
+    with psycopg.connect(migrated_db, autocommit=True) as conn:
+        writer = PositionWriter(conn, "native")
+        writer.ensure_days(batch)
+        with conn.transaction():
+            writer.insert(batch)
+        night = stays.night_fixes(
+            conn, [p.device_id for p in batch], at, at + timedelta(hours=1), timezone="UTC", hours=(22, 6)
+        )
+    assert sorted(night) == ["night-0", "night-1"]
+
+
 def test_a_loans_portfolio_is_stored_and_read_back(fresh_db: str) -> None:
     vin = Vin("LSVAU2180N2183294")
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         migrate.migrate(conn, timescale="off")
-        registry.upsert_vehicles(conn, [Vehicle(vin)])
-        registry.upsert_loans(conn, [Loan(LoanId("L-1"), vin, portfolio="subprime-2026")])
-        assert registry.loans_by_vin(conn, [vin])[vin].portfolio == "subprime-2026"
-        registry.upsert_loans(conn, [Loan(LoanId("L-1"), vin)])
-        assert registry.loans_by_vin(conn, [vin])[vin].portfolio is None
+        upsert_vehicles(conn, [Vehicle(vin)])
+        upsert_loans(conn, [Loan(LoanId("L-1"), vin, portfolio="subprime-2026")])
+        assert loans_by_vin(conn, [vin])[vin].portfolio == "subprime-2026"
+        upsert_loans(conn, [Loan(LoanId("L-1"), vin)])
+        assert loans_by_vin(conn, [vin])[vin].portfolio is None
         with pytest.raises(psycopg.errors.CheckViolation):
-            registry.upsert_loans(conn, [Loan(LoanId("L-1"), vin, portfolio="  ")])
+            upsert_loans(conn, [Loan(LoanId("L-1"), vin, portfolio="  ")])

@@ -16,7 +16,9 @@ from domain.vocabulary import DeviceKind
 from ingest import runner
 from lienwatch import wiring
 from lienwatch.settings import Settings
-from storage import registry
+from storage.devices import register_devices
+from storage.loans import upsert_loans
+from storage.vehicles import upsert_vehicles
 
 
 def vin_of(device_id: str) -> Vin:
@@ -26,9 +28,9 @@ def vin_of(device_id: str) -> Vin:
 def register(db_url: str, *device_ids: str, kind: DeviceKind = DeviceKind.WIRED, days_past_due: int = 45) -> None:
     """Register devices, each on its own vehicle securing a loan `L-{device}` this many days past due."""
     with psycopg.connect(db_url, autocommit=True) as conn:
-        registry.upsert_vehicles(conn, [Vehicle(vin_of(d)) for d in device_ids])
-        registry.register_devices(conn, [Device(DeviceId(d), kind, vin_of(d)) for d in device_ids])
-        registry.upsert_loans(
+        upsert_vehicles(conn, [Vehicle(vin_of(d)) for d in device_ids])
+        register_devices(conn, [Device(DeviceId(d), kind, vin_of(d)) for d in device_ids])
+        upsert_loans(
             conn,
             [
                 Loan(LoanId(f"L-{d}"), vin_of(d), days_past_due=days_past_due, outstanding_balance=Decimal(80000))

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from domain.geo import haversines_m
 from domain.vocabulary import AlertKind
 from simulators.cities import REGIONS, zones_in
 from simulators.fleet import Member
-from simulators.geo import distances_m
 from simulators.labels import Label
 from simulators.simulation import SimConfig, Simulation, simulate
 from simulators.trackers import GPS, Fixes
@@ -50,7 +50,7 @@ def test_drive_by_passes_through_a_fence_at_speed_with_the_ignition_on(sim: Simu
     window = (wired.t >= lb.start) & (wired.t <= lb.end)
     inside = np.zeros(len(wired), dtype=np.bool_)
     for zone in zones_in(m.city):
-        inside |= window & (distances_m(zone.lat, zone.lon, wired.lat, wired.lon) < zone.radius_m)
+        inside |= window & (haversines_m(zone.lat, zone.lon, wired.lat, wired.lon) < zone.radius_m)
     assert inside.any()  # a fix inside the fence: what used to raise risk_zone_enter
     assert (wired.speed_kmh[inside] > 25.0).all() and (wired.ignition[inside] == 1).all()
 
@@ -64,7 +64,7 @@ def test_band_parker_stands_180_to_190_m_from_a_120_m_fence_for_hours(sim: Simul
     track = sim.tracks[sim.fleet.members.index(m)]
     lat, lon = track.positions(np.asarray(stopped, dtype=np.int64))
     d = min(
-        (distances_m(z.lat, z.lon, lat, lon) for z in zones_in(m.city) if z.radius_m == 120.0),
+        (haversines_m(z.lat, z.lon, lat, lon) for z in zones_in(m.city) if z.radius_m == 120.0),
         key=lambda a: float(np.median(a)),
     )
     assert 180.0 <= float(np.median(d)) <= 190.0
@@ -83,7 +83,7 @@ def test_border_weave_dips_out_for_2_to_4_minutes_then_leaves(sim: Simulation) -
     region = REGIONS[m.loan.bound_region or ""]
     track = sim.tracks[sim.fleet.members.index(m)]
     times = np.arange(quiet.start, quiet.end + 1, dtype=np.int64)
-    out = distances_m(region.lat, region.lon, *track.positions(times)) > region.radius_m
+    out = haversines_m(region.lat, region.lon, *track.positions(times)) > region.radius_m
     edges = np.flatnonzero(np.diff(out.astype(np.int8)))
     durations = np.diff(edges)[::2]
     assert 3 <= len(durations) <= 4
@@ -97,8 +97,8 @@ def test_exit_then_silence_goes_quiet_minutes_after_leaving(sim: Simulation) -> 
     wired = fixes_of(sim, m.wired.device_id)
     after = (wired.t >= lb.start) & (wired.source == GPS)
     first = int(np.flatnonzero(after)[0])
-    assert distances_m(region.lat, region.lon, wired.lat[first], wired.lon[first]) > region.radius_m
+    assert haversines_m(region.lat, region.lon, wired.lat[first], wired.lon[first]) > region.radius_m
     gaps = np.flatnonzero((wired.t[:-1] >= lb.start) & (np.diff(wired.t) >= 3 * 3600))
     assert len(gaps) and wired.t[gaps[0]] - lb.start <= 7 * 60  # silent 2-7 min after leaving
     back = int(gaps[0]) + 1
-    assert distances_m(region.lat, region.lon, wired.lat[back], wired.lon[back]) > region.radius_m  # still out
+    assert haversines_m(region.lat, region.lon, wired.lat[back], wired.lon[back]) > region.radius_m  # still out

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import shapely
 
+from domain.geo import haversine_m, haversines_m
 from domain.vocabulary import Bucket, DeviceKind, LoanStatus
 from geofence.admin_regions import admin_regions
 from simulators.cities import CITIES, REGIONS, RISK_ZONES, region_features, risk_zone_features
 from simulators.fleet import COLLECTORS, build_fleet
-from simulators.geo import distance_m, distances_m
 from simulators.identities import vin_check_digit
 from simulators.simulation import SimConfig, Simulation, simulate
 from simulators.trackers import GPS
@@ -73,7 +73,7 @@ def test_risk_zones_are_geojson_circles_two_km_apart() -> None:
         assert 100 <= props["radius_m"] <= 400 and props["dwell_s"] == 1800 and props["name"]
     for i, z in enumerate(RISK_ZONES):
         for other in RISK_ZONES[i + 1 :]:
-            assert distance_m(z.lat, z.lon, other.lat, other.lon) > 2_000.0
+            assert haversine_m(z.lat, z.lon, other.lat, other.lon) > 2_000.0
     regions = {f["properties"]["region_id"]: f for f in region_features()}
     assert set(regions) >= {"310000", "330100", "320500", "110000", "120000"}
 
@@ -99,13 +99,13 @@ def test_ordinary_cars_never_enter_a_zone_nor_leave_their_region(sim: Simulation
     gps = sim.fixes.take(ordinary & (sim.fixes.source == GPS))
     assert len(gps) > 50_000
     for z in RISK_ZONES:
-        margin = distances_m(z.lat, z.lon, gps.lat, gps.lon) - gps.accuracy_m - z.radius_m
+        margin = haversines_m(z.lat, z.lon, gps.lat, gps.lon) - gps.accuracy_m - z.radius_m
         assert margin.min() > 50.0, z.zone_id
     for m in sim.fleet.members:
         if m.scenario is None:
             region = REGIONS[m.loan.bound_region or ""]
             lat, lon = sim.tracks[m.index].lat, sim.tracks[m.index].lon
-            assert distances_m(region.lat, region.lon, lat, lon).max() < region.radius_m
+            assert haversines_m(region.lat, region.lon, lat, lon).max() < region.radius_m
 
 
 def test_ordinary_cars_never_idle_a_day_tow_or_jump(sim: Simulation) -> None:
@@ -119,7 +119,7 @@ def test_ordinary_cars_never_idle_a_day_tow_or_jump(sim: Simulation) -> None:
     wired = [i for i in _ordinary_devices(sim) if sim.devices[i].wired]
     f = sim.fixes.take(np.isin(sim.fixes.device, wired))
     same = np.diff(f.device) == 0
-    kmh = distances_m(f.lat[:-1], f.lon[:-1], f.lat[1:], f.lon[1:]) / np.maximum(np.diff(f.t), 1) * 3.6
+    kmh = haversines_m(f.lat[:-1], f.lon[:-1], f.lat[1:], f.lon[1:]) / np.maximum(np.diff(f.t), 1) * 3.6
     assert kmh[same].max() < 200.0
 
 
@@ -135,5 +135,5 @@ def test_ordinary_wired_and_wireless_gps_fixes_agree_within_1_km(sim: Simulation
             near = np.abs(w.t - t) <= 600
             if near.any():
                 pairs += 1
-                assert distances_m(lat, lon, w.lat[near], w.lon[near]).min() < 1_000.0
+                assert haversines_m(lat, lon, w.lat[near], w.lon[near]).min() < 1_000.0
     assert pairs >= 20

@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from domain.geo import haversine_m, haversines_m
 from domain.vocabulary import AlertKind, DeviceAlarm, RiskZoneType
 from simulators.cities import REGIONS, zones_in
 from simulators.fleet import Member
-from simulators.geo import distance_m, distances_m
 from simulators.labels import Label
 from simulators.routine import local_hour
 from simulators.simulation import SimConfig, Simulation, simulate
@@ -56,7 +56,7 @@ def test_relocated_car_spends_two_nights_over_80_km_from_home(sim: Simulation) -
     for night in (lb.start, lb.start + 86_400):  # 22:00 local, two nights running
         at_night = (wired.t >= night) & (wired.t < night + 8 * 3600)
         assert at_night.sum() >= 6  # hourly heartbeats while parked
-        assert distances_m(home_lat, home_lon, wired.lat[at_night], wired.lon[at_night]).min() > 80_000
+        assert haversines_m(home_lat, home_lon, wired.lat[at_night], wired.lon[at_night]).min() > 80_000
     assert local_hour(lb.start) == 22.0
     (exit_label,) = labels_of(sim, m, AlertKind.REGION_EXIT)
     region = REGIONS[m.loan.bound_region or ""]
@@ -74,11 +74,11 @@ def test_dwell_car_stays_inside_the_pawn_shop_over_30_minutes(sim: Simulation) -
     wired = fixes_of(sim, m.wired.device_id)
     zone = min(
         zones_in(m.city, RiskZoneType.PAWN_SHOP),
-        key=lambda z: distance_m(z.lat, z.lon, *sim.tracks[m.index].position_at(dwell.start)),
+        key=lambda z: haversine_m(z.lat, z.lon, *sim.tracks[m.index].position_at(dwell.start)),
     )
     # Inside by the Home Assistant rule: distance − accuracy < radius, on every fix of the stay.
     during = (wired.t >= t_enter) & (wired.t <= dwell.end - 300)  # until the exit
-    d = distances_m(zone.lat, zone.lon, wired.lat[during], wired.lon[during]) - wired.accuracy_m[during]
+    d = haversines_m(zone.lat, zone.lon, wired.lat[during], wired.lon[during]) - wired.accuracy_m[during]
     assert during.sum() >= 3
     assert d.max() < zone.radius_m
     assert wired.t[during].max() - t_enter >= 1800
@@ -91,7 +91,7 @@ def test_idle_car_stays_within_200_m_for_72_hours(sim: Simulation) -> None:
     wired = fixes_of(sim, m.wired.device_id)
     idle = (wired.t >= t_stop) & (wired.t <= t_stop + 72 * 3600)
     assert idle.sum() >= 72
-    d = distances_m(wired.lat[idle][0], wired.lon[idle][0], wired.lat[idle], wired.lon[idle])
+    d = haversines_m(wired.lat[idle][0], wired.lon[idle][0], wired.lat[idle], wired.lon[idle])
     assert d.max() < 200.0
     assert np.all(wired.speed_kmh[idle] == 0.0)
 
@@ -129,7 +129,7 @@ def test_separated_units_report_over_1_km_apart_within_10_minutes(sim: Simulatio
     (i,) = np.flatnonzero(wireless.t == t_pair)
     near = np.abs(wired.t - t_pair) <= 600
     assert near.any()
-    assert distances_m(wireless.lat[i], wireless.lon[i], wired.lat[near], wired.lon[near]).min() > 1_000.0
+    assert haversines_m(wireless.lat[i], wireless.lon[i], wired.lat[near], wired.lon[near]).min() > 1_000.0
     assert wireless.source[i] == GPS
 
 
@@ -138,7 +138,7 @@ def test_gps_jump_implies_over_300_kmh(sim: Simulation) -> None:
     (lb,) = labels_of(sim, m, AlertKind.GPS_JUMP)
     wired = fixes_of(sim, m.wired.device_id)
     (i,) = np.flatnonzero(wired.t == lb.start + 60)
-    metres = distance_m(wired.lat[i - 1], wired.lon[i - 1], wired.lat[i], wired.lon[i])
+    metres = haversine_m(wired.lat[i - 1], wired.lon[i - 1], wired.lat[i], wired.lon[i])
     kmh = metres / (wired.t[i] - wired.t[i - 1]) * 3.6
     assert kmh > 300.0
 
@@ -158,7 +158,7 @@ def test_reappears_over_50_km_away_after_6_hours(sim: Simulation) -> None:
     wired = fixes_of(sim, m.wired.device_id)
     (i,) = np.flatnonzero(wired.t == lb.start)
     assert wired.t[i] - wired.t[i - 1] >= 6 * 3600
-    assert distance_m(wired.lat[i - 1], wired.lon[i - 1], wired.lat[i], wired.lon[i]) > 50_000.0
+    assert haversine_m(wired.lat[i - 1], wired.lon[i - 1], wired.lat[i], wired.lon[i]) > 50_000.0
 
 
 def test_region_exit_leaves_the_bound_region(sim: Simulation) -> None:
@@ -168,7 +168,7 @@ def test_region_exit_leaves_the_bound_region(sim: Simulation) -> None:
     wired = fixes_of(sim, m.wired.device_id)
     out = (wired.t >= lb.start) & (wired.t <= lb.end)
     assert out.sum() >= 2
-    assert distances_m(region.lat, region.lon, wired.lat[out], wired.lon[out]).min() > region.radius_m
+    assert haversines_m(region.lat, region.lon, wired.lat[out], wired.lon[out]).min() > region.radius_m
 
 
 def test_parks_beside_stays_80_m_outside_the_fence_edge(sim: Simulation) -> None:
@@ -180,7 +180,7 @@ def test_parks_beside_stays_80_m_outside_the_fence_edge(sim: Simulation) -> None
         f = fixes_of(sim, device.device_id)
         window = (f.t >= lb.start) & (f.t <= lb.end) & (f.source == GPS)
         for zone in zones_in(m.city):
-            edges.append(distances_m(zone.lat, zone.lon, f.lat[window], f.lon[window]) - zone.radius_m)
+            edges.append(haversines_m(zone.lat, zone.lon, f.lat[window], f.lon[window]) - zone.radius_m)
     gap = np.concatenate(edges)
     assert gap.min() >= 80.0
     assert gap.min() <= 175.0  # beside the fence indeed: 110-150 m plus at most 25 m of drift
@@ -203,12 +203,12 @@ def test_holiday_trip_is_one_night_away_inside_the_region(sim: Simulation) -> No
     assert m.loan.bound_region in ("CN-YRD", "CN-JJJ")
     wired = fixes_of(sim, m.wired.device_id)
     home = m.places.home
-    away = distances_m(home[0], home[1], wired.lat, wired.lon) > 80_000
+    away = haversines_m(home[0], home[1], wired.lat, wired.lon) > 80_000
     night = np.asarray([local_hour(int(t)) < 5 for t in wired.t])
     nights_away = {int(t) // 86_400 for t in wired.t[away & night]}
     assert len(nights_away) == 1
-    assert distances_m(region.lat, region.lon, wired.lat, wired.lon).max() < region.radius_m
-    assert distance_m(home[0], home[1], *sim.tracks[m.index].position_at(lb.end)) < 50.0
+    assert haversines_m(region.lat, region.lon, wired.lat, wired.lon).max() < region.radius_m
+    assert haversine_m(home[0], home[1], *sim.tracks[m.index].position_at(lb.end)) < 50.0
 
 
 def test_taxi_drives_over_ten_hours_a_day(sim: Simulation) -> None:

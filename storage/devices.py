@@ -1,21 +1,23 @@
-"""Devices as installers administer them (register, pair, cadence) and the device command log."""
+"""Devices: registered by the loan system or an installer (pair, cadence), read by the ingestor and
+detectors, and the device command log."""
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from domain.assets import Device
+from domain.ids import DeviceId, Vin
+from domain.vocabulary import DeviceKind
+from storage import vehicles
 from storage.database import Connection
 from storage.errors import StorageError
 
 
 class DeviceNotFound(StorageError, KeyError):
     """No device has this id."""
-
-
-class VehicleNotFound(StorageError, KeyError):
-    """No vehicle has this VIN."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,28 +62,60 @@ def list_devices(conn: Connection, *, vin: str | None, after: str | None, limit:
     return [DeviceRow(*row) for row in rows]
 
 
-def _require_vehicle(conn: Connection, vin: str | None) -> None:
-    if vin is not None and conn.execute("SELECT 1 FROM vehicles WHERE vin = %s", (vin,)).fetchone() is None:
-        raise VehicleNotFound(vin)
+_CADENCE = ("moving_interval_s", "parked_interval_s", "scheduled_interval_s")
+_INSERT = f"""
+    INSERT INTO devices (device_id, kind, vin, {", ".join(_CADENCE)})
+    VALUES (%(device_id)s, %(kind)s, %(vin)s, {", ".join(f"%({c})s" for c in _CADENCE)})
+    ON CONFLICT (device_id) DO UPDATE
+        SET kind = EXCLUDED.kind, active = true,
+"""
+# An installer's registration replaces the device; the loan system's keeps what it does not say.
+_REPLACE = _INSERT + ", ".join(f"{c} = EXCLUDED.{c}" for c in ("vin", *_CADENCE)) + " RETURNING (xmax = 0)"
+_MERGE = _INSERT + ", ".join(f"{c} = coalesce(EXCLUDED.{c}, devices.{c})" for c in ("vin", *_CADENCE))
+
+
+def register_devices(conn: Connection, devices: Iterable[Device]) -> None:
+    """Insert or update devices (a None keeps what is stored); a device's vehicle must exist first."""
+    rows = [
+        {
+            "device_id": d.device_id,
+            "kind": d.kind.value,
+            "vin": d.vin,
+            "moving_interval_s": d.moving_interval_s,
+            "parked_interval_s": d.parked_interval_s,
+            "scheduled_interval_s": d.scheduled_interval_s,
+        }
+        for d in devices
+    ]
+    with conn.cursor() as cur:
+        cur.executemany(_MERGE, rows)
+
+
+def known_device_ids(conn: Connection, among: Collection[str] | None = None) -> set[DeviceId]:
+    """Ids of the active registered devices (only those among these ids, when given)."""
+    if among is None:
+        rows = conn.execute("SELECT device_id FROM devices WHERE active").fetchall()
+    else:
+        rows = conn.execute(
+            "SELECT device_id FROM devices WHERE active AND device_id = ANY(%s)", (list(among),)
+        ).fetchall()
+    return {DeviceId(r[0]) for r in rows}
+
+
+def all_devices(conn: Connection) -> dict[DeviceId, Device]:
+    """Every active device with its vehicle and expected cadence."""
+    rows = conn.execute(f"SELECT device_id, kind, vin, {', '.join(_CADENCE)} FROM devices WHERE active").fetchall()
+    return {
+        DeviceId(r[0]): Device(DeviceId(r[0]), DeviceKind(r[1]), Vin(r[2]) if r[2] else None, r[3], r[4], r[5])
+        for r in rows
+    }
 
 
 def register(conn: Connection, device: dict[str, Any]) -> bool:
     """Insert or replace a device; True when new. Its vehicle, if named, must exist."""
-    _require_vehicle(conn, device.get("vin"))
+    vehicles.require(conn, device.get("vin"))
     row = conn.execute(
-        """
-        INSERT INTO devices (device_id, kind, vin, moving_interval_s, parked_interval_s, scheduled_interval_s)
-        VALUES (%(device_id)s, %(kind)s, %(vin)s, %(moving_interval_s)s, %(parked_interval_s)s,
-                %(scheduled_interval_s)s)
-        ON CONFLICT (device_id) DO UPDATE
-            SET kind = EXCLUDED.kind,
-                vin = EXCLUDED.vin,
-                moving_interval_s = EXCLUDED.moving_interval_s,
-                parked_interval_s = EXCLUDED.parked_interval_s,
-                scheduled_interval_s = EXCLUDED.scheduled_interval_s,
-                active = true
-        RETURNING (xmax = 0)
-        """,
+        _REPLACE,
         device,
     ).fetchone()
     assert row is not None
@@ -90,7 +124,7 @@ def register(conn: Connection, device: dict[str, Any]) -> bool:
 
 def pair(conn: Connection, device_id: str, vin: str | None) -> None:
     """Fit a device to a vehicle (or take it off with None)."""
-    _require_vehicle(conn, vin)
+    vehicles.require(conn, vin)
     cur = conn.execute("UPDATE devices SET vin = %s WHERE device_id = %s", (vin, device_id))
     if cur.rowcount == 0:
         raise DeviceNotFound(device_id)

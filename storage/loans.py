@@ -1,6 +1,7 @@
-"""Loans as the API administers them: read (scoped), upsert without touching holds, settle,
-legal holds and collector assignment."""
+"""Loans: pushed by the loan system (with their holds, or without touching them), read by the API
+(scoped) and by the detectors (fresh at decision time), settled, held and assigned."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -8,6 +9,10 @@ from typing import Any
 
 import psycopg
 
+from domain.assets import Hold, Loan
+from domain.ids import LoanId, Vin
+from domain.vocabulary import LegalHold, LoanStatus
+from storage import vehicles
 from storage.database import Connection
 from storage.errors import StorageError
 
@@ -84,17 +89,10 @@ _UPSERT = f"""
     RETURNING (xmax = 0) AS inserted
 """
 
-_UPSERT_VEHICLE = """
-    INSERT INTO vehicles (vin, plate, make_model) VALUES (%(vin)s, %(plate)s, %(make_model)s)
-    ON CONFLICT (vin) DO UPDATE
-        SET plate = coalesce(EXCLUDED.plate, vehicles.plate),
-            make_model = coalesce(EXCLUDED.make_model, vehicles.make_model)
-"""
-
 
 def upsert_loan(conn: Connection, values: dict[str, Any]) -> bool:
     """Insert or replace one loan (and its vehicle by VIN); True when it was new. Holds stay."""
-    conn.execute(_UPSERT_VEHICLE, {"plate": None, "make_model": None} | values)
+    vehicles.upsert_vehicle(conn, values["vin"], plate=values.get("plate"), make_model=values.get("make_model"))
     row = conn.execute(_UPSERT, values).fetchone()
     assert row is not None
     return bool(row[0])
@@ -229,3 +227,65 @@ def release_hold(conn: Connection, loan_id: str, hold_id: int) -> bool:
         (loan_id, hold_id),
     )
     return cur.rowcount > 0
+
+
+def upsert_loans(conn: Connection, loans: Iterable[Loan]) -> None:
+    """Insert or update loans, replacing their open legal holds with the ones given."""
+    loans = list(loans)
+    rows = [
+        {"loan_id": loan.loan_id, "vin": loan.vin}
+        | {f: getattr(loan, f) for f in LOAN_FIELDS}
+        | {"status": loan.status.value}
+        for loan in loans
+    ]
+    with conn.cursor() as cur:
+        cur.executemany(_UPSERT, rows)
+        ids = [loan.loan_id for loan in loans]
+        cur.execute(
+            "UPDATE loan_holds SET released_at = now() WHERE loan_id = ANY(%s) AND released_at IS NULL",
+            (ids,),
+        )
+        cur.executemany(
+            "INSERT INTO loan_holds (loan_id, kind, until, note) VALUES (%s, %s, %s, %s)",
+            [(loan.loan_id, h.kind.value, h.until, h.note) for loan in loans for h in loan.holds],
+        )
+
+
+_LOANS_BY_VIN = """
+    SELECT l.loan_id, l.vin, l.status, l.days_past_due, l.outstanding_balance, l.currency, l.borrower_name,
+           l.home_lat, l.home_lon, l.bound_region, l.assigned_collector, l.portfolio,
+           coalesce(
+               (SELECT array_agg(h.kind || '|' || coalesce(h.until::text, '') ORDER BY h.hold_id)
+                FROM loan_holds h WHERE h.loan_id = l.loan_id AND h.released_at IS NULL),
+               '{}'
+           ) AS holds
+    FROM loans l
+    WHERE l.vin = ANY(%s)
+    ORDER BY l.updated_at
+"""
+
+
+def loans_by_vin(conn: Connection, vins: Iterable[str]) -> dict[Vin, Loan]:
+    """The loan secured by each vehicle, read fresh (days past due as of now), with open holds."""
+    result: dict[Vin, Loan] = {}
+    for row in conn.execute(_LOANS_BY_VIN, (list(vins),)).fetchall():
+        holds = []
+        for item in row[12]:
+            kind, _, until = item.partition("|")
+            holds.append(Hold(LegalHold(kind), date.fromisoformat(until) if until else None))
+        result[Vin(row[1])] = Loan(
+            loan_id=LoanId(row[0]),
+            vin=Vin(row[1]),
+            status=LoanStatus(row[2]),
+            days_past_due=row[3],
+            outstanding_balance=row[4],
+            currency=row[5],
+            borrower_name=row[6],
+            home_lat=row[7],
+            home_lon=row[8],
+            bound_region=row[9],
+            assigned_collector=row[10],
+            portfolio=row[11],
+            holds=tuple(holds),
+        )
+    return result
