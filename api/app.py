@@ -6,7 +6,6 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter
@@ -15,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import delivery, docs, errors, health, workbench
 from api.bodylimit import BodyLimit
+from api.ports import BrokerProbe, Downlink, QuarantineReplay
 from api.ratelimit import RateLimiter
 from api.routes import (
     alerts,
@@ -31,9 +31,6 @@ from api.routes import (
 )
 from api.targets import AllowList
 from storage.database import Connection
-
-if TYPE_CHECKING:
-    from lienwatch.settings import Settings
 
 # Bulk imports, whose bodies may be larger than other requests'.
 BULK_PATHS = ("/api/v1/loans/bulk", "/api/v1/loans/bulk.csv", "/api/v1/fences/import")
@@ -83,7 +80,9 @@ class _CountRequests:
 def create_app(
     *,
     database_url: str,
-    mqtt_url: str,
+    quarantine_replay: QuarantineReplay,
+    downlink: Downlink,
+    broker_ready: BrokerProbe,
     webhook_interval_s: float | None = 1.0,
     webhook_backoff: delivery.Backoff = delivery.Backoff(),
     stream_poll_s: float = 1.0,
@@ -98,8 +97,8 @@ def create_app(
     map_tiles: workbench.Tiles = workbench.OSM,
 ) -> FastAPI:
     """The app; its lifespan opens the pool and, unless webhook_interval_s is None, runs the
-    webhook delivery worker. A server process passes freeze_heap (tests build many apps in one
-    process and leave it off)."""
+    webhook delivery worker. The ports (api/ports.py) are what it needs from the other rooms. A
+    server process passes freeze_heap (tests build many apps in one process and leave it off)."""
     registry = CollectorRegistry()
     requests = Counter(
         "lienwatch_api_requests", "API requests by method and status", ["method", "status"], registry=registry
@@ -146,7 +145,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.database_url = database_url
-    app.state.mqtt_url = mqtt_url
+    app.state.quarantine_replay = quarantine_replay
+    app.state.downlink = downlink
+    app.state.broker_ready = broker_ready
     app.state.registry = registry
     app.state.stream_poll_s = stream_poll_s
     app.state.webhook_allow = webhook_allow
@@ -165,29 +166,3 @@ def create_app(
         app.include_router(router)
     workbench.install(app, map_tiles)
     return app
-
-
-def from_environment() -> FastAPI:
-    """The app for a worker process `lienwatch api --workers N` starts: the database and broker
-    URLs come from LIENWATCH_DATABASE_URL and LIENWATCH_MQTT_URL, which the parent has resolved."""
-    from lienwatch.settings import Settings
-
-    settings = Settings()
-    if not settings.database_url or not settings.mqtt_url:
-        raise RuntimeError("LIENWATCH_DATABASE_URL and LIENWATCH_MQTT_URL must be set for an API worker")
-    return create_app(
-        database_url=settings.database_url, mqtt_url=settings.mqtt_url, freeze_heap=True, **options_from(settings)
-    )
-
-
-def options_from(settings: "Settings") -> dict[str, Any]:
-    """The app's keyword arguments that come from settings (the composition roots pass them on)."""
-    return {
-        "max_body_bytes": settings.max_body_bytes,
-        "max_bulk_body_bytes": settings.max_bulk_body_bytes,
-        "webhook_allow": AllowList.parse(settings.webhook_allow),
-        "location_reads_per_minute": settings.location_reads_per_minute,
-        "auth_failures_per_minute": settings.auth_failures_per_minute,
-        "metrics_token": settings.metrics_token,
-        "map_tiles": workbench.Tiles.parse(settings.map_tiles, key=settings.map_tiles_key, crs=settings.map_tiles_crs),
-    }

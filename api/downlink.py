@@ -1,26 +1,10 @@
-"""Commands to trackers over MQTT: trackers/{device_id}/command, QoS 1, with aiomqtt.
+"""The commands a tracker takes (locate now, chase mode on/off), as the JSON it receives on
+trackers/{device_id}/command; handing them to the broker is the Downlink port's (api/ports.py)."""
 
-A JT/T 808 terminal (its id is its phone number) takes the same command as a platform message:
-the native gateway relays trackers/{phone}/command to its open session as 0x8201 / 0x8202, and
-for terminals behind EMQX the command also goes out on EMQX's downlink topic, in its JSON.
-"""
-
-import json
 from typing import Any
-
-import aiomqtt
-
-from ingest.jt808 import emqx
-from ingest.jt808.platform import command_for
-from ingest.link import BrokerAddress
-from ingest.topics import command_topic
 
 # Chase mode asks the unit to report every 10 s while a recovery is under way.
 CHASE_INTERVAL_S = 10
-
-
-class DownlinkError(Exception):
-    """The command could not be handed to the broker."""
 
 
 def command_payload(command: str, *, ref: str, actor: str) -> dict[str, Any]:
@@ -33,21 +17,3 @@ def command_payload(command: str, *, ref: str, actor: str) -> dict[str, Any]:
     if command == "chase_off":
         return payload | {"cmd": "set_interval", "interval_s": None, "mode": "normal"}
     raise ValueError(f"command: unknown {command!r}")
-
-
-async def publish(mqtt_url: str, device_id: str, payload: dict[str, Any], *, timeout_s: float = 5.0) -> str:
-    """Publish at QoS 1 and wait for the broker's PUBACK; returns the topic."""
-    address = BrokerAddress.parse(mqtt_url)
-    topic = command_topic(device_id)
-    try:
-        async with aiomqtt.Client(
-            address.host, address.port, username=address.username, password=address.password, timeout=timeout_s
-        ) as client:
-            await client.publish(topic, json.dumps(payload).encode(), qos=1, timeout=timeout_s)
-            terminal = command_for(payload) if emqx.is_phone(device_id) else None
-            if terminal is not None:
-                body = json.dumps(emqx.command_json(terminal)).encode()
-                await client.publish(emqx.down_topic(device_id), body, qos=1, timeout=timeout_s)
-    except (aiomqtt.MqttError, OSError, TimeoutError) as exc:
-        raise DownlinkError(f"publishing to {topic}: {exc}") from exc
-    return topic

@@ -1,19 +1,16 @@
 """Liveness, readiness (database and broker reachable) and Prometheus metrics."""
 
-import asyncio
 import hmac
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import problem, problems
 from api.models.operations import Health, Readiness
-from ingest.link import BrokerAddress, LinkError
-from storage.database import Connection
+from storage import health
 
 router = APIRouter(tags=["health"])
 
@@ -32,8 +29,8 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> JSONResponse:
     """The database and the broker are reachable."""
     checks = {
-        "database": await run_in_threadpool(_database_ok, request.app.state.pool),
-        "broker": await _broker_ok(request.app.state.mqtt_url),
+        "database": await run_in_threadpool(health.reachable, request.app.state.pool),
+        "broker": await request.app.state.broker_ready(),
     }
     ready = all(checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
@@ -50,9 +47,8 @@ _LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 @router.get(
     "/metrics",
     response_class=Response,
-    responses=_FORBIDDEN | {
-        200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}, "description": "Prometheus text"}
-    },
+    responses=_FORBIDDEN
+    | {200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}, "description": "Prometheus text"}},
 )
 async def metrics(request: Request) -> Response:
     """Prometheus exposition: from loopback, or with the metrics bearer token."""
@@ -68,23 +64,3 @@ async def metrics(request: Request) -> Response:
 def _token_ok(header: str, token: str | None) -> bool:
     scheme, _, given = header.partition(" ")
     return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), (token or "").encode())
-
-
-def _database_ok(pool: ConnectionPool[Connection]) -> bool:
-    try:
-        with pool.connection(timeout=2) as conn:
-            conn.execute("SELECT 1")
-        return True
-    except Exception:  # psycopg errors and the pool's own PoolTimeout alike mean "not ready"
-        return False
-
-
-async def _broker_ok(mqtt_url: str) -> bool:
-    try:
-        address = BrokerAddress.parse(mqtt_url)
-        _, writer = await asyncio.wait_for(asyncio.open_connection(address.host, address.port), timeout=2)
-    except (OSError, TimeoutError, LinkError):
-        return False
-    writer.close()
-    await writer.wait_closed()
-    return True

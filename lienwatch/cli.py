@@ -14,11 +14,11 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from api import cli as api_cli
 from ingest.link import LinkError
 from lienwatch.commands import ingest as ingest_cli
 from lienwatch.commands import scale as scale_cli
 from lienwatch.commands import simulate as simulator_cli
+from lienwatch.commands import users as users_cli
 from lienwatch.scheduler import maintain_positions
 from lienwatch.services import database_url
 from lienwatch.settings import Settings, SettingsError
@@ -63,7 +63,7 @@ app.add_typer(ingest_cli.devices_app, name="devices")
 app.add_typer(ingest_cli.quarantine_app, name="quarantine")
 app.add_typer(ingest_cli.gateway_app, name="gateway")
 app.registered_commands += simulator_cli.app.registered_commands  # simulate, evaluate
-app.add_typer(api_cli.users_app, name="users")
+app.add_typer(users_cli.users_app, name="users")
 
 
 @app.command("demo")
@@ -131,7 +131,6 @@ def home(
     read (delinquent, assigned for recovery, tamper check), else city-level; the read is audited.
     """
     from alerts.relocation import HOME_WINDOW, NIGHT_HOURS, home_of
-    from api.cli import operator
     from api.policy import NO_LOAN, location_access
     from geofence.home import night_of
     from storage import tracks
@@ -153,7 +152,7 @@ def home(
         access = location_access(vehicle) if vehicle else NO_LOAN
         audit.record(
             conn,
-            actor=operator(),
+            actor=users_cli.operator(),
             action="home_read",
             subject_type="vehicle",
             subject_id=vin,
@@ -199,7 +198,7 @@ def api(
     """Serve the HTTP API (OpenAPI at /docs)."""
     import uvicorn
 
-    from api.app import create_app, options_from
+    from lienwatch.api_wiring import configured_app
     from lienwatch.services import mqtt_url
 
     settings = Settings()
@@ -207,12 +206,12 @@ def api(
         _schema_ready(settings, db)
         options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "access_log": access_log}
         if workers == 1:
-            app = create_app(database_url=db, mqtt_url=broker, freeze_heap=True, **options_from(settings))
+            app = configured_app(settings, database_url=db, mqtt_url=broker, freeze_heap=True)
             uvicorn.run(app, **options)
         else:
             # Worker processes build their own app from the environment (embedded services included).
             os.environ |= {"LIENWATCH_DATABASE_URL": db, "LIENWATCH_MQTT_URL": broker}
-            uvicorn.run("api.app:from_environment", factory=True, workers=workers, **options)
+            uvicorn.run("lienwatch.api_wiring:from_environment", factory=True, workers=workers, **options)
 
 
 def _schema_ready(settings: Settings, url: str) -> None:

@@ -24,10 +24,10 @@ import uvicorn
 from rich.console import Console
 from rich.table import Table
 
-from api.app import create_app, options_from
 from ingest.jt808 import runner as jt808
 from ingest.link import BrokerAddress
 from lienwatch import fleetrun, wiring
+from lienwatch.api_wiring import configured_app
 from lienwatch.services import database_url, mqtt_url
 from lienwatch.settings import Settings
 from storage import portfolio, users
@@ -131,12 +131,8 @@ def _fleet(
 ) -> None:
     """The simulated fleet through MQTT, ingest and detectors; then the alert queue's first page."""
     console.print(f"simulating {vehicles} vehicles over {days} days (seed {seed}) through MQTT ...")
-    run = fleetrun.run(
-        settings, database_url=db, mqtt_url=broker, vehicles=vehicles, days=days, seed_value=seed
-    )
-    console.print(
-        f"published {run.published:,} messages in {run.publish_s:.0f} s; stored {run.stored:,} positions"
-    )
+    run = fleetrun.run(settings, database_url=db, mqtt_url=broker, vehicles=vehicles, days=days, seed_value=seed)
+    console.print(f"published {run.published:,} messages in {run.publish_s:.0f} s; stored {run.stored:,} positions")
     page = _get(f"{base}/api/v1/alerts?limit=100", token)
     items = page.get("items", page) if isinstance(page, dict) else page
     table = Table("id", "kind", "severity", "loan", "bucket", "opened", title="open alerts (by priority)")
@@ -197,7 +193,7 @@ def _run(
             token = users.create_user(
                 conn, f"demo-admin-{secrets.token_hex(3)}", "admin", ttl=timedelta(days=settings.token_ttl_days)
             )
-        server = _serve(create_app(database_url=db, mqtt_url=broker, **options_from(settings)), host, port)
+        server = _serve(configured_app(settings, database_url=db, mqtt_url=broker), host, port)
         base = f"http://{host}:{port}"
         console.print(f"API:      {base}/docs")
         console.print(f"admin token: [bold]{token}[/bold]")

@@ -14,6 +14,7 @@ from api.deps import TEXT, Conn, require
 from api.errors import AUTHENTICATED, BODY, NotFound, Unavailable, problems
 from api.holds import refuse_if_held
 from api.models.devices import CommandSent
+from api.ports import DownlinkError
 from api.routes.devices import DeviceIdPath
 from storage import audit, devices, tracks
 from storage.database import Connection
@@ -76,8 +77,8 @@ async def send_command(
     refuse_if_held(vehicle.legal_hold if vehicle else None, f"the {body.command} command")
     payload = downlink.command_payload(body.command, ref=uuid.uuid4().hex, actor=who.name)
     try:
-        topic = await downlink.publish(request.app.state.mqtt_url, device_id, payload)
-    except downlink.DownlinkError as exc:
+        topic = await request.app.state.downlink(device_id, payload)
+    except DownlinkError as exc:
         await run_in_threadpool(_record, conn, who, device_id, body, payload, str(exc))
         raise Unavailable(f"the command was not sent: {exc}") from exc
     command_id = await run_in_threadpool(_record, conn, who, device_id, body, payload, None)

@@ -10,9 +10,6 @@ from api.deps import Conn, require
 from api.errors import AUTHENTICATED, BODY, problems
 from api.models.operations import QuarantinePage, ReplayReport
 from domain.vocabulary import RejectReason
-from ingest.decode import Limits
-from ingest.replay import replay
-from ingest.store import BatchStore
 from storage import quarantine
 
 router = APIRouter(prefix="/api/v1/quarantine", tags=["quarantine"], responses=problems(*AUTHENTICATED))
@@ -54,12 +51,8 @@ def list_quarantine(
 def replay_quarantine(
     request: Request, conn: Conn, who: Annotated[Principal, Depends(require(Family.QUARANTINE))], body: ReplayIn
 ) -> dict[str, Any]:
-    """Re-decode pending entries; those that pass are stored and marked replayed."""
-    store = BatchStore(request.app.state.database_url)
-    try:
-        report = replay(conn, store, Limits(), reason=body.reason.value if body.reason else None)
-    finally:
-        store.close()
+    """Re-decode pending entries under the configured limits; those that pass are stored and marked replayed."""
+    report = request.app.state.quarantine_replay(conn, body.reason.value if body.reason else None)
     return {
         "replayed": report.replayed,
         "positions_stored": report.positions_stored,

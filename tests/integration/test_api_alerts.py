@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from lienwatch.api_wiring import app_for
 from storage import webhooks
 from tests.support.api_harness import add_alert, add_loan, add_user, auth, own_database
 
@@ -25,7 +25,7 @@ def db(pg_available: None) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def client(db: str, mqtt_url: str) -> Iterator[TestClient]:
-    app = create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None, stream_poll_s=0.05)
+    app = app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None, stream_poll_s=0.05)
     with TestClient(app) as c:
         yield c
 

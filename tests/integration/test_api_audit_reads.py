@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import create_app
+from lienwatch.api_wiring import app_for
 from lienwatch.cli import app as cli_app
 from tests.support.api_harness import (
     NOW,
@@ -35,7 +35,7 @@ def db(pg_available: None) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def client(db: str, mqtt_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as c:
+    with TestClient(app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as c:
         yield c
 
 

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.auth import ACCESS, Family, Role
+from lienwatch.api_wiring import app_for
 from tests.support.api_harness import add_alert, add_device, add_loan, add_user, auth, own_database, unique
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt]
@@ -29,7 +29,7 @@ def world(db: str, mqtt_url: str) -> Iterator[dict[str, Any]]:
     loan_id, vin = add_loan(db, dpd=10, collector=collector)
     add_device(db, vin)
     alert_id = add_alert(db, loan_id, vin)
-    app = create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)
+    app = app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)
     with TestClient(app) as client:
         yield {"client": client, "users": users, "loan_id": loan_id, "vin": vin, "alert_id": alert_id}
 
@@ -172,7 +172,7 @@ def test_health_and_readiness_need_no_token(world: dict[str, Any]) -> None:
 
 def test_metrics_are_served_on_loopback_or_with_the_metrics_token(db: str, mqtt_url: str) -> None:
     token = "m" * 24
-    app = create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None, metrics_token=token)
+    app = app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None, metrics_token=token)
     with TestClient(app, client=("127.0.0.1", 50000)) as local:
         local.get("/api/v1/alerts")  # a 401, counted like any other response
         metrics = local.get("/metrics")
@@ -182,7 +182,7 @@ def test_metrics_are_served_on_loopback_or_with_the_metrics_token(db: str, mqtt_
         assert remote.get("/metrics").status_code == 403
         assert remote.get("/metrics", headers=auth("wrong-" + token)).status_code == 403
         assert remote.get("/metrics", headers=auth(token)).status_code == 200
-    untokened = create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)
+    untokened = app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)
     with TestClient(untokened, client=("203.0.113.9", 50000)) as remote:
         assert remote.get("/metrics", headers=auth("")).status_code == 403
 
@@ -202,7 +202,7 @@ def test_location_reads_and_failed_authentication_are_rate_limited(db: str, mqtt
     ana, token = add_user(db, "collector")
     _, other = add_user(db, "collector")
     _, vin = add_loan(db, dpd=10, collector=ana)
-    app = create_app(
+    app = app_for(
         database_url=db,
         mqtt_url=mqtt_url,
         webhook_interval_s=None,

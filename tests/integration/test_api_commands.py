@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from ingest.link import BrokerAddress
+from lienwatch.api_wiring import app_for
 from tests.support.api_harness import add_device, add_loan, add_user, auth, own_database
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt]
@@ -70,7 +70,7 @@ def test_chase_mode_reaches_the_tracker_and_is_logged_and_audited(
     db: str, mqtt_url: str, device: str, listener: Listener
 ) -> None:
     name, token = add_user(db, "supervisor")
-    with TestClient(create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
+    with TestClient(app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
         response = client.post(
             f"/api/v1/devices/{device}/commands",
             json={"command": "chase_on", "purpose": "M3 recovery under way"},
@@ -91,7 +91,7 @@ def test_chase_mode_reaches_the_tracker_and_is_logged_and_audited(
 
 def test_broker_down_is_a_503_and_the_failure_is_logged(db: str, device: str) -> None:
     name, token = add_user(db, "admin")
-    app = create_app(database_url=db, mqtt_url="mqtt://127.0.0.1:9", webhook_interval_s=None)
+    app = app_for(database_url=db, mqtt_url="mqtt://127.0.0.1:9", webhook_interval_s=None)
     with TestClient(app) as client:
         response = client.post(
             f"/api/v1/devices/{device}/commands",
@@ -107,7 +107,7 @@ def test_broker_down_is_a_503_and_the_failure_is_logged(db: str, device: str) ->
 
 def test_collectors_cannot_send_commands(db: str, mqtt_url: str, device: str, listener: Listener) -> None:
     _, token = add_user(db, "collector")
-    with TestClient(create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
+    with TestClient(app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
         response = client.post(
             f"/api/v1/devices/{device}/commands", json={"command": "locate", "purpose": "curious"}, headers=auth(token)
         )

@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from lienwatch.api_wiring import app_for
 from tests.support.api_harness import add_user, auth, own_database, unique
 
 pytestmark = pytest.mark.db
@@ -41,7 +41,7 @@ def db(pg_available: None) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def client(db: str, mqtt_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as c:
+    with TestClient(app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as c:
         yield c
 
 

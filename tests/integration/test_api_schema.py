@@ -22,7 +22,7 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.python import asgi
 
-from api.app import create_app
+from lienwatch.api_wiring import app_for
 from tests.support.api_harness import add_alert, add_device, add_loan, add_user, auth, own_database
 
 pytestmark = [pytest.mark.db, pytest.mark.mqtt, pytest.mark.slow]
@@ -128,7 +128,7 @@ def test_every_operation_conforms_to_its_document(own_db: str, mqtt_url: str) ->
     # The real broker, so /readyz is ready; generated device ids are unregistered, so no command
     # goes out. The rate limits are tested elsewhere: here every request of the run must reach the
     # operation (ignored_auth sends a wrong token for each success, which counts as a failure).
-    app = create_app(
+    app = app_for(
         database_url=own_db,
         mqtt_url=mqtt_url,
         webhook_interval_s=None,

@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from alerts import absence, state_codec
 from alerts.motion import DeviceState
 from alerts.thresholds import Thresholds
-from api.app import create_app
 from domain.assets import Device
 from domain.ids import DeviceId
 from domain.vocabulary import DeviceKind
+from lienwatch.api_wiring import app_for
 from storage import detector_state, portfolio
 from storage.errors import MigrationError
 from tests.support.api_harness import (
@@ -46,7 +46,7 @@ SHANGHAI = (31.230416, 121.473701)
 
 @pytest.fixture(scope="module")
 def client(db: str, mqtt_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as c:
+    with TestClient(app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as c:
         yield c
 
 
@@ -223,7 +223,7 @@ def timescale_db(pg_available: None) -> Iterator[str]:
 def test_long_tracks_on_timescaledb_read_the_five_minute_aggregate(timescale_db: str, mqtt_url: str) -> None:
     name, token = add_user(timescale_db, "collector")
     _, vin, _ = _car(timescale_db, dpd=61, collector=name, hours=30, every_s=30)
-    with TestClient(create_app(database_url=timescale_db, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
+    with TestClient(app_for(database_url=timescale_db, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
         body = _track(client, token, vin, 30).json()
     assert body["bin_s"] == 300  # aggregate-aligned bins
     points = body["points"]

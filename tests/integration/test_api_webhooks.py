@@ -14,9 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api import signing
-from api.app import create_app
 from api.delivery import Backoff
 from api.targets import AllowList
+from lienwatch.api_wiring import app_for
 from storage import webhooks
 from tests.support.api_harness import add_alert, add_loan, add_user, auth, own_database
 
@@ -99,7 +99,7 @@ def test_receiver_down_then_up_across_a_restart_gets_every_delivery_signed(
 
     def app() -> TestClient:
         return TestClient(
-            create_app(
+            app_for(
                 database_url=db, mqtt_url=mqtt_url, webhook_interval_s=0.05, webhook_backoff=FAST, webhook_allow=LOCAL
             )
         )
@@ -185,7 +185,7 @@ def test_subscription_filters_by_kind_and_severity(db: str) -> None:
 )
 def test_internal_webhook_targets_are_refused_unless_allowed(db: str, mqtt_url: str, url: str) -> None:
     _, token = add_user(db, "integration")
-    with TestClient(create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
+    with TestClient(app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
         refused = client.post("/api/v1/webhooks", json={"url": url}, headers=auth(token))
         public = client.post("/api/v1/webhooks", json={"url": "http://93.184.216.34/hook"}, headers=auth(token))
     assert refused.status_code == 422, refused.text
@@ -194,7 +194,7 @@ def test_internal_webhook_targets_are_refused_unless_allowed(db: str, mqtt_url: 
     allow = AllowList.parse(
         "localhost,127.0.0.0/8,::1,10.0.0.0/8,192.168.1.1,172.16.0.0/12,169.254.169.254,fe80::/10,0.0.0.0"
     )
-    with TestClient(create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None, webhook_allow=allow)) as c:
+    with TestClient(app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None, webhook_allow=allow)) as c:
         assert c.post("/api/v1/webhooks", json={"url": url}, headers=auth(token)).status_code == 201
 
 
@@ -216,7 +216,7 @@ def test_delivery_checks_the_target_again_and_never_posts_to_an_internal_address
         with conn.transaction():
             webhooks.enqueue_alert_event(conn, alert_id, "alert.opened")
         delivery = next(d for d in webhooks.deliveries(conn, alert_id=alert_id) if d["subscription_id"] == subscription)
-    app = create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=0.05, webhook_backoff=FAST)
+    app = app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=0.05, webhook_backoff=FAST)
     with Receiver(free_port) as receiver, TestClient(app):
         _wait(lambda: len(_attempts(db, [delivery["delivery_id"]])[delivery["delivery_id"]]) >= 2)
     assert receiver.received == []

@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from ingest.jt808.platform import CHASE_VALIDITY_S
+from lienwatch.api_wiring import app_for
 from tests.integration.jt808_harness import RunningGateway, SocketTerminal, bcd_time
 from tests.integration.test_api_commands import Listener
 from tests.support.api_harness import add_user, auth
@@ -38,7 +38,7 @@ def test_locate_and_chase_reach_the_terminal_and_are_audited(
     name, token = add_user(ingest_db, "supervisor")
     emqx = Listener(mqtt_url, f"jt808/{PHONE}/{PHONE}/dn")
     try:
-        with TestClient(create_app(database_url=ingest_db, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
+        with TestClient(app_for(database_url=ingest_db, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
             for command in ("locate", "chase_on", "chase_off"):
                 response = client.post(
                     f"/api/v1/devices/{PHONE}/commands",

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from lienwatch.api_wiring import app_for
 from tests.integration.jt808_harness import RunningGateway, SocketTerminal, bcd_time
 from tests.support.api_harness import add_user, auth
 from tests.support.ingest_harness import count, register, wait_for
@@ -67,7 +67,7 @@ def test_a_terminal_registers_authenticates_and_its_reports_become_positions_and
     )
     assert stored == 1
     _, token = add_user(ingest_db, "admin")
-    with TestClient(create_app(database_url=ingest_db, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
+    with TestClient(app_for(database_url=ingest_db, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
         page = client.get("/api/v1/alerts", params={"loan_id": f"L-{PHONE}"}, headers=auth(token))
     assert page.status_code == 200, page.text
     assert "power_cut" in {a["kind"] for a in page.json()["items"]}

@@ -22,7 +22,7 @@ from psycopg.types.json import Jsonb
 from typer.testing import CliRunner
 
 from alerts.actions import AlertDraft
-from api.app import create_app
+from lienwatch.api_wiring import app_for
 from lienwatch.cli import app as cli_app
 from storage import webhooks
 from storage.alerts import upsert
@@ -124,7 +124,7 @@ def db(pg_available: None) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def client(db: str, mqtt_url: str) -> Iterator[TestClient]:
-    app = create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None, stream_poll_s=0.05)
+    app = app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None, stream_poll_s=0.05)
     with TestClient(app) as c:
         yield c
 

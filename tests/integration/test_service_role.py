@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from benchmarks.local_mosquitto import PrivateMosquitto
+from lienwatch.api_wiring import app_for
 from storage import audit, maintenance
 from tests.conftest import ADMIN_URL
 from tests.support.api_harness import add_device, add_loan, add_user, auth, own_database
@@ -87,7 +87,7 @@ def test_the_service_role_keeps_day_partitions_and_serves_the_api(
     name, token = add_user(owner_url, "supervisor")
     loan_id, vin = add_loan(owner_url, dpd=40)
     add_device(owner_url, vin)
-    with TestClient(create_app(database_url=service_url, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
+    with TestClient(app_for(database_url=service_url, mqtt_url=mqtt_url, webhook_interval_s=None)) as client:
         assert client.get("/api/v1/alerts", headers=auth(token)).status_code == 200
         status = client.get(f"/api/v1/vehicles/{vin}", params={"purpose": "check"}, headers=auth(token))
         assert status.status_code == 200, status.text

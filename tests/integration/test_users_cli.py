@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.app import create_app
-from api.cli import users_app
+from lienwatch.api_wiring import app_for
+from lienwatch.commands.users import users_app
 from tests.support.api_harness import auth, own_database, unique
 
 pytestmark = pytest.mark.db
@@ -24,7 +24,7 @@ def db(pg_available: None) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def client(db: str, mqtt_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as c:
+    with TestClient(app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None)) as c:
         yield c
 
 

@@ -20,9 +20,9 @@ import psycopg
 import pytest
 
 from alerts.actions import AlertDraft
-from api.app import create_app
 from benchmarks.local_mosquitto import PrivateMosquitto
 from lienwatch import fleetrun
+from lienwatch.api_wiring import app_for
 from lienwatch.settings import Settings
 from storage import alerts as alert_store
 from tests.support.api_harness import add_alert, add_loan, add_user, auth, own_database
@@ -78,7 +78,7 @@ def fleet(pg_available: None, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 ).fetchone()
             assert top is not None
             collector, token = add_user(db, "collector", top[0])
-            app = create_app(database_url=db, mqtt_url=broker.url, webhook_interval_s=None, stream_poll_s=0.2)
+            app = app_for(database_url=db, mqtt_url=broker.url, webhook_interval_s=None, stream_poll_s=0.2)
             with serve(app) as base:
                 yield Fleet(db, base, collector, token)
     finally:

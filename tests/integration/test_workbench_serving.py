@@ -6,8 +6,8 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.workbench import Tiles
+from lienwatch.api_wiring import app_for
 from tests.support.api_harness import add_user, auth, own_database
 
 pytestmark = pytest.mark.db
@@ -21,7 +21,7 @@ def db(pg_available: None) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def client(db: str, mqtt_url: str) -> Iterator[TestClient]:
-    app = create_app(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None, map_tiles=Tiles.parse("amap"))
+    app = app_for(database_url=db, mqtt_url=mqtt_url, webhook_interval_s=None, map_tiles=Tiles.parse("amap"))
     with TestClient(app) as c:
         yield c
 

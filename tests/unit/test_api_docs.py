@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from lienwatch.api_wiring import app_for
 
 
 class _Assets(HTMLParser):
@@ -27,7 +27,7 @@ class _Assets(HTMLParser):
 @pytest.fixture(scope="module")
 def client() -> TestClient:
     # No lifespan: the pages and their assets need neither the database nor the broker.
-    return TestClient(create_app(database_url="postgresql://unused", mqtt_url="mqtt://unused", webhook_interval_s=None))
+    return TestClient(app_for(database_url="postgresql://unused", mqtt_url="mqtt://unused", webhook_interval_s=None))
 
 
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])

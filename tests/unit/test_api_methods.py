@@ -6,15 +6,15 @@ import re
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from api.errors import MEDIA_TYPE
+from lienwatch.api_wiring import app_for
 
 METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH")
 
 
 def test_every_undocumented_method_gets_405_naming_the_documented_ones() -> None:
     # No lifespan: routing answers before any dependency would reach the database.
-    app = create_app(database_url="postgresql://unused", mqtt_url="mqtt://unused", webhook_interval_s=None)
+    app = app_for(database_url="postgresql://unused", mqtt_url="mqtt://unused", webhook_interval_s=None)
     client = TestClient(app)
     paths = app.openapi()["paths"]
     checked = 0
@@ -34,6 +34,6 @@ def test_every_undocumented_method_gets_405_naming_the_documented_ones() -> None
 
 def test_a_literal_path_beside_a_templated_one_answers_for_itself() -> None:
     """/fences/import takes POST only: a PUT there is not a PUT of fence "import"."""
-    app = create_app(database_url="postgresql://unused", mqtt_url="mqtt://unused", webhook_interval_s=None)
+    app = app_for(database_url="postgresql://unused", mqtt_url="mqtt://unused", webhook_interval_s=None)
     response = TestClient(app).put("/api/v1/fences/import", json={})
     assert response.status_code == 405 and response.headers["allow"] == "POST"
