@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from domain.vocabulary import Severity
 from storage.database import Connection
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
+SEVERITIES = tuple(Severity)  # in rising order, as the delivery query compares them
 
 
 @dataclass(frozen=True, slots=True)

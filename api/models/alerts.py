@@ -1,13 +1,11 @@
 """Alerts as the queue, one alert's evidence and history, and the live stream show them."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
-from domain.vocabulary import AlertKind, AlertStatus, Disposition
-
-Severity = Literal["info", "low", "medium", "high", "critical"]
+from domain.vocabulary import AlertKind, AlertStatus, Disposition, Severity
 
 
 class Alert(BaseModel):

@@ -16,7 +16,7 @@ from api.errors import AUTHENTICATED, BODY, Conflict, NotFound, Unprocessable, p
 from api.holds import is_adverse, refuse_if_held
 from api.models.alerts import Alert, AlertDetail, AlertPage
 from api.policy import NO_LOAN, location_access
-from domain.vocabulary import AlertKind, AlertStatus, Bucket, Disposition
+from domain.vocabulary import AlertKind, AlertStatus, Bucket, Disposition, Severity
 from storage import alert_queries, audit, loans, tracks, webhooks
 from storage import alerts as alert_store
 from storage.alert_queries import AlertFilter, AlertRow
@@ -24,7 +24,6 @@ from storage.database import Connection
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=problems(*AUTHENTICATED))
 
-Severity = Literal["info", "low", "medium", "high", "critical"]
 Held = Literal["exclude", "include", "only"]
 AlertIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 LIVE = [AlertStatus.OPEN.value, AlertStatus.ACKNOWLEDGED.value, AlertStatus.ASSIGNED.value]

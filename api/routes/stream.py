@@ -21,8 +21,8 @@ from api import views
 from api.auth import Family, Principal
 from api.deps import pool, require
 from api.errors import AUTHENTICATED, problems
-from api.routes.alerts import Held, Severity, alert_filter
-from domain.vocabulary import AlertKind, AlertStatus, Bucket
+from api.routes.alerts import Held, alert_filter
+from domain.vocabulary import AlertKind, AlertStatus, Bucket, Severity
 from storage import alert_queries
 from storage.alert_queries import AlertFilter, AlertRow
 from storage.database import Connection

@@ -2,7 +2,7 @@
 
 import secrets
 from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import AnyHttpUrl, BaseModel, Field
@@ -12,7 +12,7 @@ from api.deps import TEXT, Conn, require
 from api.errors import AUTHENTICATED, BODY, NotFound, Unprocessable, problems
 from api.models.operations import Subscribed, Subscriptions
 from api.targets import TargetRefused, check
-from domain.vocabulary import AlertKind
+from domain.vocabulary import AlertKind, Severity
 from storage import webhooks
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=problems(*AUTHENTICATED))
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=probl
 class SubscriptionIn(BaseModel):
     url: AnyHttpUrl
     kinds: list[AlertKind] = Field(default_factory=list, max_length=20, description="Empty: every kind")
-    min_severity: Literal["info", "low", "medium", "high", "critical"] = "info"
+    min_severity: Severity = Severity.INFO
     secret: str | None = Field(None, min_length=16, max_length=200, pattern=TEXT, description="Generated when absent")
 
 
