@@ -14,9 +14,9 @@ and GeoJSON `coordinates` / `bbox` arrays, at any depth.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from storage.tracks import VehicleLoan
+from domain.vocabulary import LoanStatus
 
 # One decimal degree of rounding is about 11 km: city-level, not a street.
 COARSE_DECIMALS = 1
@@ -35,7 +35,24 @@ class LocationAccess:
         return document if self.precise else scrub(document)
 
 
-# The least access of several (a fence bound to many loans is precise only if each of them is).
+class Exposure(Protocol):
+    """What decides whether a vehicle's precise location may be read: its loan (none, or its status,
+    days past due and legal hold) and the live alerts on that loan."""
+
+    @property
+    def loan_id(self) -> str | None: ...
+    @property
+    def loan_status(self) -> str | None: ...
+    @property
+    def days_past_due(self) -> int | None: ...
+    @property
+    def legal_hold(self) -> str | None: ...
+    @property
+    def assigned_alert(self) -> bool: ...
+    @property
+    def device_alert(self) -> bool: ...
+
+
 NO_LOAN = LocationAccess(False, "the vehicle secures no loan")
 
 
@@ -48,11 +65,11 @@ def mask(text: str | None, *, keep_start: int = 1, keep_end: int = 1) -> str | N
     return text[:keep_start] + "*" * (len(text) - keep_start - keep_end) + text[len(text) - keep_end :]
 
 
-def location_access(vehicle: VehicleLoan) -> LocationAccess:
+def location_access(vehicle: Exposure) -> LocationAccess:
     """Whether this vehicle's precise location may be read now, and why."""
     if vehicle.loan_id is None:
         return NO_LOAN
-    if vehicle.loan_status == "settled":
+    if vehicle.loan_status == LoanStatus.SETTLED:
         return LocationAccess(False, "the loan is settled: the vehicle is no longer monitored")
     if vehicle.legal_hold:
         return LocationAccess(False, f"a legal hold is in force on the loan ({vehicle.legal_hold})")
@@ -71,7 +88,8 @@ def coarse(value: float | None) -> float | None:
 
 
 def least(accesses: list[LocationAccess]) -> LocationAccess:
-    """Precise only when every one of them is; else the first refusal's reason."""
+    """Precise only when every one of them is (a fence bound to many loans is precise only if each
+    of them is); else the first refusal's reason."""
     refused = [a for a in accesses if not a.precise]
     if refused:
         return refused[0]
