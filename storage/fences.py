@@ -47,19 +47,16 @@ _SELECT = """
 
 # The active set: global fences, and loan-bound fences with at least one loan still monitored
 # (DESIGN.md: settled loans stop being monitored); their settled loans are left out of loan_ids.
-_SELECT_ACTIVE = """
-    SELECT f.fence_id, f.name, f.kind, f.subtype, f.geometry, f.radius_m, f.is_global,
-           f.active_hours, f.dwell_s,
-           coalesce(array_agg(fl.loan_id ORDER BY fl.loan_id) FILTER (WHERE fl.loan_id IS NOT NULL),
-                    '{}') AS loan_ids
-      FROM fences f
-      LEFT JOIN fence_loans fl ON fl.fence_id = f.fence_id
+_SELECT_ACTIVE = (
+    _SELECT
+    + """
       LEFT JOIN loans l ON l.loan_id = fl.loan_id
      WHERE f.is_global OR l.status <> 'settled'
      GROUP BY f.fence_id
     HAVING f.is_global OR count(fl.loan_id) > 0
      ORDER BY f.fence_id
 """
+)
 
 
 def _row_values(fence: Fence) -> tuple[Any, ...]:
