@@ -45,15 +45,11 @@ class Bucket(StrEnum):
         """The bucket a loan with this many days past due falls in."""
         if days_past_due < 0:
             raise ValueError(f"days_past_due: must be >= 0, got {days_past_due}")
-        if days_past_due == 0:
-            return cls.M0
-        if days_past_due <= 30:
-            return cls.M1
-        if days_past_due <= 60:
-            return cls.M2
-        if days_past_due <= 90:
-            return cls.M3
-        return cls.M3_PLUS
+        return next((bucket for bucket, most in BUCKET_LIMITS if days_past_due <= most), cls.M3_PLUS)
+
+
+# Each bucket below M3+ and the most days past due it holds (storage's SQL is built from these).
+BUCKET_LIMITS: tuple[tuple[Bucket, int], ...] = ((Bucket.M0, 0), (Bucket.M1, 30), (Bucket.M2, 60), (Bucket.M3, 90))
 
 
 class FenceKind(StrEnum):

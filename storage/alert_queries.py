@@ -4,20 +4,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from domain.vocabulary import LIVE_ALERT_STATUSES
+from domain.vocabulary import BUCKET_LIMITS, LIVE_ALERT_STATUSES, Bucket
 from storage.database import Connection
 
 # The live statuses as an SQL list (migrations 0002 and 0006 spell them out in partial indexes).
 LIVE_SQL = "(" + ", ".join(f"'{s.value}'" for s in LIVE_ALERT_STATUSES) + ")"
 
-# The loan's delinquency bucket, as domain.vocabulary.Bucket.of computes it.
-BUCKET_SQL = """
-    CASE WHEN l.days_past_due = 0 THEN 'M0'
-         WHEN l.days_past_due <= 30 THEN 'M1'
-         WHEN l.days_past_due <= 60 THEN 'M2'
-         WHEN l.days_past_due <= 90 THEN 'M3'
-         ELSE 'M3+' END
-"""
+# The loan's delinquency bucket, as domain.vocabulary.Bucket.of computes it, from the same limits.
+BUCKET_SQL = (
+    "CASE "
+    + " ".join(f"WHEN l.days_past_due <= {most} THEN '{bucket.value}'" for bucket, most in BUCKET_LIMITS)
+    + f" ELSE '{Bucket.M3_PLUS.value}' END"
+)
 
 # Why an alert is out of the actionable queue: the engine's hold_reason, else a legal hold in
 # force on the loan now (placed since the engine last saw the alert), else a repossessed car

@@ -10,7 +10,9 @@ import pytest
 from domain.assets import Loan, Vehicle
 from domain.ids import DeviceId, LoanId, Vin
 from domain.position import Position
+from domain.vocabulary import Bucket
 from storage import maintenance, migrate, stays
+from storage.alert_queries import BUCKET_SQL
 from storage.loans import loans_by_vin, upsert_loans
 from storage.positions import PositionWriter
 from storage.vehicles import upsert_vehicles
@@ -188,3 +190,12 @@ def test_a_loans_portfolio_is_stored_and_read_back(fresh_db: str) -> None:
         assert loans_by_vin(conn, [vin])[vin].portfolio is None
         with pytest.raises(psycopg.errors.CheckViolation):
             upsert_loans(conn, [Loan(LoanId("L-1"), vin, portfolio="  ")])
+
+
+def test_the_sql_bucket_is_the_domain_bucket(migrated_db: str) -> None:
+    days = [0, 1, 30, 31, 60, 61, 90, 91, 400]
+    with psycopg.connect(migrated_db) as conn:
+        rows = conn.execute(
+            f"SELECT l.days_past_due, {BUCKET_SQL} FROM unnest(%s::int[]) AS l(days_past_due)", (days,)
+        ).fetchall()
+    assert {d: b for d, b in rows} == {d: Bucket.of(d).value for d in days}
