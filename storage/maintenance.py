@@ -22,11 +22,6 @@ log = logging.getLogger(__name__)
 _PREFIX = "positions_p"
 
 
-def partition_name(day: date) -> str:
-    """The native partition holding fixes of this UTC day."""
-    return f"{_PREFIX}{day:%Y%m%d}"
-
-
 def existing_days(conn: Connection) -> set[date]:
     """The days that have a native partition."""
     rows = conn.execute(
