@@ -120,19 +120,14 @@ def label(
     return Label(scenario, kind, member.loan.loan_id, member.vehicle.vin, device_id, start, end, kind is None)
 
 
-EXIT_LEAD_S = 60  # how long before the true crossing a noisy fix may already read outside
-
-
 def region_exit_label(member: Member, scenario: str, track: Track, t0: int, t1: int) -> Label | None:
     """A region_exit label from the moment the car first leaves its bound region in [t0, t1]."""
     region = REGIONS[member.loan.bound_region or ""]
     t_out = first_time(track, t0, t1, outside(region.lat, region.lon, region.radius_m))
     if t_out is None:
         return None
-    # Leaving is confirmed on a second fix outside or after 5 minutes (DESIGN: leaving a fence), and
-    # dated at the first fix clearly outside: a fix's error can put that fix a few seconds before
-    # the car itself crosses, so the window opens a minute early.
-    return label(member, scenario, AlertKind.REGION_EXIT, t_out - EXIT_LEAD_S, t_out + 1800)
+    # Leaving is confirmed on a second fix outside or after 5 minutes (DESIGN: leaving a fence).
+    return label(member, scenario, AlertKind.REGION_EXIT, t_out, t_out + 1800)
 
 
 def ordinary(member: Member, ctx: Context, rng: np.random.Generator) -> Outcome:
